@@ -1,0 +1,83 @@
+//! The [`Facilitator`] trait: verify and settle payments, and say which kinds it handles.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::api::{SettleRequest, SupportedResponse, VerifyRequest};
+use crate::error::Result;
+use crate::v2::{SettleResponse, VerifyResponse};
+
+/// A boxed future that can move between threads: what the traits of this crate return, so
+/// that they can be used as `Arc<dyn Trait>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A facilitator: verifies payments and settles them on chain.
+///
+/// The server middleware and the HTTP facilitator service speak to this trait only, so a server
+/// can use an in-process facilitator or a remote one over HTTP alike.
+///
+/// A payment that is refused is not an error: `verify` answers `Ok` with `isValid: false` and a
+/// reason, `settle` answers `Ok` with `success: false`. `Err` means the facilitator could not do
+/// its work (a node or the network is down) and says nothing of the payment.
+///
+/// `settle` of a payload that was settled before must answer with the first settlement's result
+/// and send nothing.
+///
+/// ```
+/// use std::sync::Arc;
+/// use coinslot_core::{
+///     BoxFuture, ErrorReason, Facilitator, Result, SettleRequest, SettleResponse,
+///     SupportedResponse, VerifyRequest, VerifyResponse,
+/// };
+///
+/// /// Refuses every payment: lets a server start before a real facilitator is configured.
+/// struct RefuseAll;
+///
+/// impl Facilitator for RefuseAll {
+///     fn verify<'a>(&'a self, _: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>> {
+///         Box::pin(async { Ok(VerifyResponse::invalid(ErrorReason::UnsupportedScheme, None)) })
+///     }
+///     fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>> {
+///         Box::pin(async move {
+///             Ok(SettleResponse::failure(ErrorReason::UnsupportedScheme, request.network()?, None))
+///         })
+///     }
+///     fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>> {
+///         Box::pin(async { Ok(SupportedResponse::default()) })
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<()> {
+/// let facilitator: Arc<dyn Facilitator> = Arc::new(RefuseAll);
+/// assert!(facilitator.supported().await?.kinds.is_empty());
+/// # Ok(()) }
+/// ```
+pub trait Facilitator: Send + Sync {
+    /// Checks a payment without moving funds.
+    fn verify<'a>(&'a self, request: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>>;
+
+    /// Verifies a payment again and settles it on chain, once.
+    fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>>;
+
+    /// The payment kinds, extensions and signers of this facilitator.
+    fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>>;
+}
+
+macro_rules! forward_facilitator {
+    ($($ptr:ty),*) => {$(
+        impl<F: Facilitator + ?Sized> Facilitator for $ptr {
+            fn verify<'a>(&'a self, request: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>> {
+                (**self).verify(request)
+            }
+            fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>> {
+                (**self).settle(request)
+            }
+            fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>> {
+                (**self).supported()
+            }
+        }
+    )*};
+}
+
+forward_facilitator!(Arc<F>, Box<F>, &F);

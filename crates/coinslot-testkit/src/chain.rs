@@ -1,0 +1,283 @@
+//! [`LocalChain`]: anvil on a free loopback port, chain id 84532, with our EIP-3009 token at the
+//! Base Sepolia USDC address and Permit2 at its canonical address.
+
+use alloy::network::EthereumWallet;
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{Address, B256, Bytes, U256, address};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::eip712_domain;
+use serde::Deserialize;
+
+use crate::bindings::TestUsdc;
+use crate::error::{Error, Result};
+use crate::tools::tools;
+
+/// The chain id of the local chain: Base Sepolia's, so every x402 default for `eip155:84532`
+/// applies to it unchanged.
+pub const CHAIN_ID: u64 = 84532;
+/// Base Sepolia USDC, where our test token is placed.
+pub const USDC: Address = address!("0x036CbD53842c5426634e7929541eC2318f3dCF7e");
+/// The EIP-712 name of the token (Base Sepolia USDC's).
+pub const USDC_NAME: &str = "USDC";
+/// The EIP-712 version of the token.
+pub const USDC_VERSION: &str = "2";
+/// Decimals of the token.
+pub const USDC_DECIMALS: u8 = 6;
+/// Permit2's canonical address.
+pub const PERMIT2: Address = address!("0x000000000022D473030F116dDEE9F6B43aC78BA3");
+/// USDC minted to the payer at start: 1,000 USDC in atomic units.
+pub const PAYER_USDC: u64 = 1_000_000_000;
+
+/// The funded accounts of the local chain. Each holds 10,000 ETH from anvil; the payer also
+/// holds [`PAYER_USDC`].
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    /// Pays for resources.
+    pub payer: PrivateKeySigner,
+    /// Is paid (`payTo`).
+    pub payee: PrivateKeySigner,
+    /// Sends settlement transactions and pays their gas.
+    pub facilitator: PrivateKeySigner,
+    /// The other funded keys of anvil, for tests that need more parties.
+    pub others: Vec<PrivateKeySigner>,
+}
+
+/// A running local chain. Each test starts its own (about half a second): tests never share
+/// state, and the chain stops when this value is dropped.
+#[derive(Debug)]
+pub struct LocalChain {
+    anvil: AnvilInstance,
+    provider: DynProvider,
+    accounts: Accounts,
+}
+
+#[derive(Deserialize)]
+struct Artifact {
+    #[serde(rename = "deployedBytecode")]
+    deployed_bytecode: Bytes,
+    immutables: std::collections::BTreeMap<String, Vec<ImmutableRef>>,
+}
+
+#[derive(Deserialize)]
+struct ImmutableRef {
+    start: usize,
+    length: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Artifacts {
+    #[serde(rename = "TestUSDC")]
+    test_usdc: Artifact,
+    permit2: Artifact,
+}
+
+impl LocalChain {
+    /// Starts anvil, places the token and Permit2, and mints the payer's USDC.
+    ///
+    /// The first call on a machine installs the npm tools and compiles the contracts.
+    pub async fn start() -> Result<Self> {
+        let tools = tools()?;
+        let anvil = Anvil::at(&tools.anvil)
+            .chain_id(CHAIN_ID)
+            .try_spawn()
+            .map_err(|e| Error::Tool {
+                tool: "anvil",
+                message: e.to_string(),
+            })?;
+        let keys: Vec<PrivateKeySigner> = anvil
+            .keys()
+            .iter()
+            .map(|key| PrivateKeySigner::from(key.clone()))
+            .collect();
+        let [facilitator, payer, payee, others @ ..] = keys.as_slice() else {
+            return Err(Error::Tool {
+                tool: "anvil",
+                message: "fewer than three funded keys".to_owned(),
+            });
+        };
+        let accounts = Accounts {
+            payer: payer.clone(),
+            payee: payee.clone(),
+            facilitator: facilitator.clone(),
+            others: others.to_vec(),
+        };
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(facilitator.clone()))
+            .connect_http(anvil.endpoint_url())
+            .erased();
+        let chain = Self {
+            anvil,
+            provider,
+            accounts,
+        };
+
+        let artifacts =
+            std::fs::read(&tools.artifacts).map_err(|e| Error::io(&tools.artifacts, e))?;
+        let artifacts: Artifacts =
+            serde_json::from_slice(&artifacts).map_err(|e| Error::Artifacts(e.to_string()))?;
+        chain
+            .set_code(USDC, artifacts.test_usdc.deployed_bytecode)
+            .await?;
+        chain
+            .set_code(PERMIT2, permit2_runtime(artifacts.permit2)?)
+            .await?;
+        chain
+            .mint_usdc(chain.accounts.payer.address(), U256::from(PAYER_USDC))
+            .await?;
+        Ok(chain)
+    }
+
+    /// The JSON-RPC endpoint, on 127.0.0.1.
+    pub fn rpc_url(&self) -> alloy::transports::http::reqwest::Url {
+        self.anvil.endpoint_url()
+    }
+
+    /// The CAIP-2 network of the chain, `eip155:84532`.
+    pub fn network(&self) -> coinslot_core::Network {
+        coinslot_core::Network::eip155(CHAIN_ID)
+    }
+
+    /// A provider that reads the chain and sends transactions as the facilitator.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// A provider that sends transactions as `signer`.
+    pub fn provider_for(&self, signer: &PrivateKeySigner) -> DynProvider {
+        ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer.clone()))
+            .connect_http(self.rpc_url())
+            .erased()
+    }
+
+    /// The funded accounts.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// The token, bound to the facilitator's provider.
+    pub fn usdc(&self) -> TestUsdc::TestUsdcInstance<DynProvider> {
+        TestUsdc::new(USDC, self.provider.clone())
+    }
+
+    /// The token's balance of `owner`, in atomic units.
+    pub async fn usdc_balance(&self, owner: Address) -> Result<U256> {
+        self.usdc()
+            .balanceOf(owner)
+            .call()
+            .await
+            .map_err(|e| Error::rpc("balanceOf", e))
+    }
+
+    /// Creates `value` atomic units of the token for `to`, and waits for the block.
+    pub async fn mint_usdc(&self, to: Address, value: U256) -> Result<()> {
+        let receipt = self
+            .usdc()
+            .mint(to, value)
+            .send()
+            .await
+            .map_err(|e| Error::rpc("mint", e))?
+            .get_receipt()
+            .await
+            .map_err(|e| Error::rpc("mint", e))?;
+        if receipt.status() {
+            Ok(())
+        } else {
+            Err(Error::rpc("mint", "transaction reverted"))
+        }
+    }
+
+    /// Ether balance of `owner`, in wei.
+    pub async fn eth_balance(&self, owner: Address) -> Result<U256> {
+        self.provider
+            .get_balance(owner)
+            .await
+            .map_err(|e| Error::rpc("eth_getBalance", e))
+    }
+
+    /// The timestamp of the latest block.
+    pub async fn now(&self) -> Result<u64> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| Error::rpc("eth_getBlockByNumber", e))?
+            .ok_or_else(|| Error::rpc("eth_getBlockByNumber", "no latest block"))?;
+        Ok(block.header.timestamp)
+    }
+
+    /// Moves the chain's clock forward by `seconds` and mines a block.
+    pub async fn advance_time(&self, seconds: u64) -> Result<()> {
+        self.provider
+            .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (seconds,))
+            .await
+            .map_err(|e| Error::rpc("evm_increaseTime", e))?;
+        self.provider
+            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+            .await
+            .map_err(|e| Error::rpc("evm_mine", e))?;
+        Ok(())
+    }
+
+    /// Takes a snapshot of the whole chain state, for [`revert`](Self::revert).
+    pub async fn snapshot(&self) -> Result<U256> {
+        self.provider
+            .raw_request("evm_snapshot".into(), ())
+            .await
+            .map_err(|e| Error::rpc("evm_snapshot", e))
+    }
+
+    /// Returns the chain to a snapshot (which is then used up, as anvil does).
+    pub async fn revert(&self, snapshot: U256) -> Result<()> {
+        let reverted: bool = self
+            .provider
+            .raw_request("evm_revert".into(), (snapshot,))
+            .await
+            .map_err(|e| Error::rpc("evm_revert", e))?;
+        if reverted {
+            Ok(())
+        } else {
+            Err(Error::rpc("evm_revert", "unknown snapshot"))
+        }
+    }
+
+    async fn set_code(&self, at: Address, code: Bytes) -> Result<()> {
+        self.provider
+            .raw_request::<_, serde_json::Value>("anvil_setCode".into(), (at, code))
+            .await
+            .map_err(|e| Error::rpc("anvil_setCode", e))?;
+        Ok(())
+    }
+}
+
+/// Permit2's runtime code with its two immutables filled in as its constructor would have at
+/// the canonical address on chain 84532: the cached chain id and domain separator.
+fn permit2_runtime(artifact: Artifact) -> Result<Bytes> {
+    let separator = eip712_domain! {
+        name: "Permit2",
+        chain_id: CHAIN_ID,
+        verifying_contract: PERMIT2,
+    }
+    .separator();
+    let values: [(&str, B256); 2] = [
+        ("_CACHED_CHAIN_ID", B256::from(U256::from(CHAIN_ID))),
+        ("_CACHED_DOMAIN_SEPARATOR", separator),
+    ];
+    let mut code = artifact.deployed_bytecode.to_vec();
+    for (name, value) in values {
+        let refs = artifact
+            .immutables
+            .get(name)
+            .ok_or_else(|| Error::Artifacts(format!("Permit2 has no immutable {name}")))?;
+        for r in refs {
+            let slot = code
+                .get_mut(r.start..r.start + r.length)
+                .filter(|slot| slot.len() == 32)
+                .ok_or_else(|| Error::Artifacts(format!("bad reference for {name}")))?;
+            slot.copy_from_slice(value.as_slice());
+        }
+    }
+    Ok(code.into())
+}

@@ -1,0 +1,34 @@
+//! # coinslot-testkit
+//!
+//! Local chains for coinslot's tests, benches and examples. Not published.
+//!
+//! [`LocalChain::start`] brings up anvil (from the npm package pinned in `js/package-lock.json`)
+//! on a free loopback port with chain id 84532, places our EIP-3009 test token
+//! (`contracts/TestUSDC.sol`) at the Base Sepolia USDC address and Permit2 at its canonical
+//! address, and mints USDC to the payer, so that every x402 implementation's defaults for
+//! `eip155:84532` work against it unchanged.
+//!
+//! ```no_run
+//! # async fn example() -> coinslot_testkit::Result<()> {
+//! use coinslot_testkit::LocalChain;
+//!
+//! let chain = LocalChain::start().await?;
+//! let payer = chain.accounts().payer.address();
+//! let expected = alloy::primitives::U256::from(coinslot_testkit::PAYER_USDC);
+//! assert_eq!(chain.usdc_balance(payer).await?, expected);
+//! # Ok(()) }
+//! ```
+//!
+//! The first use on a machine runs `npm ci` in `js/` and compiles the contracts with solc from
+//! npm; the output is cached under `target/coinslot-testkit/`.
+
+pub mod bindings;
+mod chain;
+mod error;
+pub mod tools;
+
+pub use chain::{
+    Accounts, CHAIN_ID, LocalChain, PAYER_USDC, PERMIT2, USDC, USDC_DECIMALS, USDC_NAME,
+    USDC_VERSION,
+};
+pub use error::{Error, Result};

@@ -1,0 +1,144 @@
+//! The npm tools of the local chain (anvil, solc, Permit2's sources, viem), installed from the
+//! committed lock file, and the contracts compiled once and cached under `target/`.
+//!
+//! Both steps run at most once per machine and source version: a file lock serialises test
+//! processes (nextest runs each test in its own), and the compiled output is keyed by a hash of
+//! everything that goes into it.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use alloy::primitives::keccak256;
+
+use crate::error::{Error, Result};
+
+/// Paths to the installed tools and the compiled contracts.
+#[derive(Debug)]
+pub struct Tools {
+    /// The anvil executable.
+    pub anvil: PathBuf,
+    /// The folder of the npm tools and their scripts.
+    pub js_dir: PathBuf,
+    /// The compiled contracts (JSON written by `js/compile.mjs`).
+    pub artifacts: PathBuf,
+}
+
+/// The tools, installed and compiled on first use.
+///
+/// Blocks while `npm ci` and the compiler run (some seconds, the first time on a machine).
+pub fn tools() -> Result<&'static Tools> {
+    static TOOLS: OnceLock<std::result::Result<Tools, String>> = OnceLock::new();
+    TOOLS
+        .get_or_init(|| prepare().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|message| Error::Tool {
+            tool: "testkit",
+            message: message.clone(),
+        })
+}
+
+fn js_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("js")
+}
+
+/// `target/coinslot-testkit`, honouring `CARGO_TARGET_DIR`.
+fn cache_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("coinslot-testkit")
+}
+
+fn prepare() -> Result<Tools> {
+    let js = js_dir();
+    let cache = cache_dir();
+    fs::create_dir_all(&cache).map_err(|e| Error::io(&cache, e))?;
+    let lock_path = cache.join("install.lock");
+    let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+
+    let anvil = match find_anvil(&js) {
+        Some(anvil) => anvil,
+        None => {
+            run(
+                "npm",
+                Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund"])
+                    .current_dir(&js),
+            )?;
+            find_anvil(&js).ok_or_else(|| Error::Tool {
+                tool: "anvil",
+                message: format!("npm ci ran but no anvil binary is under {}", js.display()),
+            })?
+        }
+    };
+
+    let artifacts = cache.join(format!("contracts-{}.json", source_hash(&js)?));
+    if !artifacts.exists() {
+        let partial = artifacts.with_extension("partial");
+        run(
+            "node",
+            Command::new("node")
+                .arg(js.join("compile.mjs"))
+                .arg(&partial)
+                .current_dir(&js),
+        )?;
+        fs::rename(&partial, &artifacts).map_err(|e| Error::io(&artifacts, e))?;
+    }
+    drop(lock);
+    Ok(Tools {
+        anvil,
+        js_dir: js,
+        artifacts,
+    })
+}
+
+/// The native anvil binary of the npm package for this platform (not the `.bin` node wrapper,
+/// whose child would outlive a kill).
+fn find_anvil(js: &Path) -> Option<PathBuf> {
+    let scope = js.join("node_modules/@foundry-rs");
+    fs::read_dir(scope)
+        .ok()?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("anvil-"))
+        .map(|entry| entry.path().join("bin/anvil"))
+        .find(|path| path.is_file())
+}
+
+/// Hash of everything the compiled output depends on.
+fn source_hash(js: &Path) -> Result<String> {
+    let inputs = [
+        js.join("compile.mjs"),
+        js.join("package-lock.json"),
+        js.join("../contracts/TestUSDC.sol"),
+    ];
+    let mut all = Vec::new();
+    for path in inputs {
+        all.extend(fs::read(&path).map_err(|e| Error::io(&path, e))?);
+    }
+    Ok(keccak256(&all).to_string()[2..18].to_owned())
+}
+
+fn run(tool: &'static str, command: &mut Command) -> Result<()> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::Tool {
+            tool,
+            message: format!("cannot run it ({e}); Node.js 20+ with npm must be on PATH"),
+        })?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Tool {
+            tool,
+            message: format!(
+                "{}\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        })
+    }
+}
