@@ -1,8 +1,8 @@
 // Compiles the contracts of coinslot's local chain with solc from npm and writes one JSON file:
-//   { "TestUSDC": Artifact, "Permit2": Artifact }
+//   { "TestUSDC": Artifact, "TestWallet": Artifact, "Permit2": Artifact }
 // where Artifact = { abi, bytecode, deployedBytecode, immutables: { name: [{start, length}] } }.
 //
-// TestUSDC is ours (../contracts). Permit2 is compiled from the sources that
+// TestUSDC and TestWallet are ours (../contracts). Permit2 is compiled from the sources that
 // @uniswap/v4-periphery ships, with the settings Permit2 is built with (solc 0.8.17, via-IR,
 // 1,000,000 optimizer runs, no metadata hash). The output is a build product: the testkit caches
 // it under target/, it is never committed.
@@ -74,12 +74,12 @@ function artifact(output, file, name) {
   };
 }
 
-const tokenFile = "TestUSDC.sol";
-const token = compile(
+const ours = ["TestUSDC.sol", "TestWallet.sol"];
+const own = compile(
   solc,
-  { [tokenFile]: { content: readFileSync(join(here, "../contracts", tokenFile), "utf8") } },
+  Object.fromEntries(ours.map((file) => [file, { content: readFileSync(join(here, "../contracts", file), "utf8") }])),
   { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
-  () => ({ error: "TestUSDC has no imports" }),
+  () => ({ error: "our contracts have no imports" }),
 );
 
 // Permit2 imports its own files by relative path and solmate as "solmate/…".
@@ -103,8 +103,9 @@ const permit2 = compile(
 writeFileSync(
   out,
   JSON.stringify({
-    compilers: { TestUSDC: solc.version(), Permit2: solc0817.version() },
-    TestUSDC: artifact(token, tokenFile, "TestUSDC"),
+    compilers: { ours: solc.version(), Permit2: solc0817.version() },
+    TestUSDC: artifact(own, "TestUSDC.sol", "TestUSDC"),
+    TestWallet: artifact(own, "TestWallet.sol", "TestWallet"),
     Permit2: artifact(permit2, permit2File, "Permit2"),
   }),
 );

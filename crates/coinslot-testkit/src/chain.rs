@@ -2,11 +2,13 @@
 //! Base Sepolia USDC address and Permit2 at its canonical address.
 
 use alloy::network::EthereumWallet;
+use alloy::network::TransactionBuilder as _;
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, B256, Bytes, U256, address};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::eip712_domain;
+use alloy::sol_types::{SolValue as _, eip712_domain};
 use serde::Deserialize;
 
 use crate::bindings::TestUsdc;
@@ -50,10 +52,13 @@ pub struct LocalChain {
     anvil: AnvilInstance,
     provider: DynProvider,
     accounts: Accounts,
+    /// Creation code of `contracts/TestWallet.sol`.
+    wallet_code: Bytes,
 }
 
 #[derive(Deserialize)]
 struct Artifact {
+    bytecode: Bytes,
     #[serde(rename = "deployedBytecode")]
     deployed_bytecode: Bytes,
     immutables: std::collections::BTreeMap<String, Vec<ImmutableRef>>,
@@ -70,6 +75,7 @@ struct ImmutableRef {
 struct Artifacts {
     #[serde(rename = "TestUSDC")]
     test_usdc: Artifact,
+    test_wallet: Artifact,
     permit2: Artifact,
 }
 
@@ -107,16 +113,16 @@ impl LocalChain {
             .wallet(EthereumWallet::from(facilitator.clone()))
             .connect_http(anvil.endpoint_url())
             .erased();
-        let chain = Self {
-            anvil,
-            provider,
-            accounts,
-        };
-
         let artifacts =
             std::fs::read(&tools.artifacts).map_err(|e| Error::io(&tools.artifacts, e))?;
         let artifacts: Artifacts =
             serde_json::from_slice(&artifacts).map_err(|e| Error::Artifacts(e.to_string()))?;
+        let chain = Self {
+            anvil,
+            provider,
+            accounts,
+            wallet_code: artifacts.test_wallet.bytecode,
+        };
         chain
             .set_code(USDC, artifacts.test_usdc.deployed_bytecode)
             .await?;
@@ -241,6 +247,25 @@ impl LocalChain {
         } else {
             Err(Error::rpc("evm_revert", "unknown snapshot"))
         }
+    }
+
+    /// Deploys a contract wallet (`contracts/TestWallet.sol`) that accepts, through ERC-1271,
+    /// signatures by `owner`'s key; returns its address.
+    pub async fn deploy_wallet(&self, owner: Address) -> Result<Address> {
+        let mut code = self.wallet_code.to_vec();
+        code.extend_from_slice(&owner.abi_encode());
+        let receipt = self
+            .provider
+            .send_transaction(TransactionRequest::default().with_deploy_code(code))
+            .await
+            .map_err(|e| Error::rpc("deploy", e))?
+            .get_receipt()
+            .await
+            .map_err(|e| Error::rpc("deploy", e))?;
+        receipt
+            .contract_address
+            .filter(|_| receipt.status())
+            .ok_or_else(|| Error::rpc("deploy", "the wallet was not created"))
     }
 
     async fn set_code(&self, at: Address, code: Bytes) -> Result<()> {

@@ -59,21 +59,11 @@ fn prepare() -> Result<Tools> {
     let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
     lock.lock().map_err(|e| Error::io(&lock_path, e))?;
 
-    let anvil = match find_anvil(&js) {
-        Some(anvil) => anvil,
-        None => {
-            run(
-                "npm",
-                Command::new("npm")
-                    .args(["ci", "--no-audit", "--no-fund"])
-                    .current_dir(&js),
-            )?;
-            find_anvil(&js).ok_or_else(|| Error::Tool {
-                tool: "anvil",
-                message: format!("npm ci ran but no anvil binary is under {}", js.display()),
-            })?
-        }
-    };
+    install_npm_tools(&js)?;
+    let anvil = find_anvil(&js).ok_or_else(|| Error::Tool {
+        tool: "anvil",
+        message: format!("npm ci ran but no anvil binary is under {}", js.display()),
+    })?;
 
     let artifacts = cache.join(format!("contracts-{}.json", source_hash(&js)?));
     if !artifacts.exists() {
@@ -95,6 +85,24 @@ fn prepare() -> Result<Tools> {
     })
 }
 
+/// Runs `npm ci` unless `node_modules` was installed from the current lock file. The stamp is
+/// the same one `scripts/test.sh` writes.
+fn install_npm_tools(js: &Path) -> Result<()> {
+    let lock = js.join("package-lock.json");
+    let stamp = js.join("node_modules/.coinslot-lock");
+    let wanted = fs::read(&lock).map_err(|e| Error::io(&lock, e))?;
+    if fs::read(&stamp).is_ok_and(|installed| installed == wanted) {
+        return Ok(());
+    }
+    run(
+        "npm",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(js),
+    )?;
+    fs::write(&stamp, wanted).map_err(|e| Error::io(&stamp, e))
+}
+
 /// The native anvil binary of the npm package for this platform (not the `.bin` node wrapper,
 /// whose child would outlive a kill).
 fn find_anvil(js: &Path) -> Option<PathBuf> {
@@ -113,6 +121,7 @@ fn source_hash(js: &Path) -> Result<String> {
         js.join("compile.mjs"),
         js.join("package-lock.json"),
         js.join("../contracts/TestUSDC.sol"),
+        js.join("../contracts/TestWallet.sol"),
     ];
     let mut all = Vec::new();
     for path in inputs {

@@ -270,6 +270,57 @@ async fn bytes_signatures_receive_and_cancel_follow_eip3009() {
     assert_eq!(chain.usdc_balance(payee).await.unwrap(), U256::from(7));
 }
 
+#[tokio::test]
+async fn contract_wallets_pay_through_erc1271() {
+    let chain = LocalChain::start().await.unwrap();
+    let owner = &chain.accounts().others[0];
+    let wallet = chain.deploy_wallet(owner.address()).await.unwrap();
+    chain.mint_usdc(wallet, U256::from(1_000u64)).await.unwrap();
+
+    let mut auth = authorization(&chain, 250).await;
+    auth.from = wallet;
+    // A key that does not own the wallet: the wallet says no.
+    let stranger = chain
+        .accounts()
+        .payer
+        .sign_typed_data(&auth, &usdc_domain())
+        .await
+        .unwrap();
+    let err = simulate_transfer(&chain, &auth, &stranger)
+        .await
+        .unwrap_err();
+    assert!(err.contains("invalid signature"), "{err}");
+
+    // The owner's key: the token asks the wallet, which says yes, and the value moves.
+    let signature = owner.sign_typed_data(&auth, &usdc_domain()).await.unwrap();
+    simulate_transfer(&chain, &auth, &signature).await.unwrap();
+    chain
+        .usdc()
+        .transferWithAuthorization_1(
+            auth.from,
+            auth.to,
+            auth.value,
+            auth.validAfter,
+            auth.validBefore,
+            auth.nonce,
+            Bytes::from(signature.as_bytes().to_vec()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert_eq!(
+        chain.usdc_balance(wallet).await.unwrap(),
+        U256::from(750u64)
+    );
+    assert_eq!(
+        chain.usdc_balance(auth.to).await.unwrap(),
+        U256::from(250u64)
+    );
+}
+
 /// Signs `auth` with viem (npm, pinned) through `js/sign-viem.mjs`.
 fn sign_with_viem(key: B256, auth: &TransferWithAuthorization) -> Bytes {
     let input = serde_json::json!({
