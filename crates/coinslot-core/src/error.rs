@@ -116,6 +116,13 @@ pub enum Error {
         /// The input that overflowed.
         input: String,
     },
+    /// A requirement that a scheme cannot act on (an `extra` field missing, an address that is
+    /// not one…).
+    #[error("invalid payment requirements: {reason}")]
+    InvalidRequirements {
+        /// What is wrong.
+        reason: String,
+    },
     /// No registered scheme handles this scheme and network.
     #[error("no {scheme:?} scheme is registered for network {network}")]
     Unsupported {

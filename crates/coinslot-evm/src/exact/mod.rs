@@ -1,0 +1,23 @@
+//! The `exact` scheme on EVM with [EIP-3009]: the payer signs a `TransferWithAuthorization` of
+//! exactly `amount` of `asset` to `payTo`, and the facilitator submits it.
+//!
+//! What is signed ([x402 `exact` on EVM]): the EIP-712 struct
+//! `TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)`
+//! under the domain `{name: extra.name, version: extra.version, chainId: <from the CAIP-2
+//! network>, verifyingContract: asset}`, with `from` the signer, `to = payTo`,
+//! `value = amount`, `validAfter = now − 600`, `validBefore = now + maxTimeoutSeconds` and a
+//! random 32-byte nonce. The payload is
+//! `{"signature": "0x…", "authorization": {"from", "to", "value", "validAfter", "validBefore", "nonce"}}`
+//! with every number a decimal string.
+//!
+//! [EIP-3009]: https://eips.ethereum.org/EIPS/eip-3009
+//! [x402 `exact` on EVM]: https://github.com/x402-foundation/x402/blob/main/specs/schemes/exact/scheme_exact_evm.md
+
+mod sign;
+mod types;
+
+pub use sign::ExactEvmClient;
+pub use types::{Authorization, ExactEvmPayload, TransferWithAuthorization};
+
+/// The scheme name.
+pub const SCHEME: &str = "exact";

@@ -1,0 +1,77 @@
+//! The `exact` EIP-3009 payload and the EIP-712 struct behind it.
+
+use alloy::primitives::{Address, B256, Bytes, U256};
+use serde::{Deserialize, Serialize};
+
+alloy::sol! {
+    /// The EIP-3009 authorization a payer signs (EIP-712 struct).
+    #[derive(Debug, PartialEq, Eq)]
+    struct TransferWithAuthorization {
+        address from;
+        address to;
+        uint256 value;
+        uint256 validAfter;
+        uint256 validBefore;
+        bytes32 nonce;
+    }
+}
+
+/// The `payload` object of an `exact` EIP-3009 payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExactEvmPayload {
+    /// 65 bytes (r ‖ s ‖ v) for a key; longer for ERC-1271 and ERC-6492 wallets.
+    pub signature: Bytes,
+    /// What was signed.
+    pub authorization: Authorization,
+}
+
+/// The signed fields, as the wire writes them: addresses as hex, numbers as decimal strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    /// The payer.
+    pub from: Address,
+    /// The payee (`payTo`).
+    pub to: Address,
+    /// The amount, in atomic units.
+    #[serde(with = "decimal")]
+    pub value: U256,
+    /// Not valid before this Unix time.
+    #[serde(with = "decimal")]
+    pub valid_after: U256,
+    /// Not valid from this Unix time on.
+    #[serde(with = "decimal")]
+    pub valid_before: U256,
+    /// 32 random bytes, used once.
+    pub nonce: B256,
+}
+
+impl From<&Authorization> for TransferWithAuthorization {
+    fn from(a: &Authorization) -> Self {
+        Self {
+            from: a.from,
+            to: a.to,
+            value: a.value,
+            validAfter: a.valid_after,
+            validBefore: a.valid_before,
+            nonce: a.nonce,
+        }
+    }
+}
+
+/// `U256` as a canonical decimal string, through core's strict `TokenAmount` parser.
+mod decimal {
+    use alloy::primitives::U256;
+    use coinslot_core::TokenAmount;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(value: &U256, serializer: S) -> Result<S::Ok, S::Error> {
+        TokenAmount::from(*value).serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<U256, D::Error> {
+        TokenAmount::deserialize(deserializer).map(|amount| amount.as_u256())
+    }
+}
