@@ -235,23 +235,17 @@ impl Decimal {
                 decimals,
             });
         }
-        let overflow = || Error::AmountOverflow {
-            input: original.to_owned(),
-        };
         let mut digits = String::with_capacity(self.int.len() + places);
         digits.push_str(&self.int);
         digits.push_str(frac);
         digits.extend(std::iter::repeat_n('0', places - frac.len()));
-        let digits = digits.trim_start_matches('0');
-        if digits.is_empty() {
-            return Ok(TokenAmount::ZERO);
+        // Canonical now (no leading zeros), so the strict parser fails only on overflow.
+        match digits.trim_start_matches('0') {
+            "" => Ok(TokenAmount::ZERO),
+            digits => TokenAmount::parse(digits).map_err(|_| Error::AmountOverflow {
+                input: original.to_owned(),
+            }),
         }
-        if digits.len() > MAX_DIGITS {
-            return Err(overflow());
-        }
-        U256::from_str_radix(digits, 10)
-            .map(TokenAmount)
-            .map_err(|_| overflow())
     }
 }
 

@@ -272,20 +272,4 @@ impl Error {
             source: Some(source.into()),
         }
     }
-
-    /// Whether the error came from reading a header or its JSON (the client sent garbage),
-    /// as opposed to a failure of this side's infrastructure.
-    pub fn is_decode(&self) -> bool {
-        matches!(
-            self,
-            Self::HeaderEmpty
-                | Self::HeaderTooLong { .. }
-                | Self::Base64 { .. }
-                | Self::Json { .. }
-                | Self::JsonTrailingData { .. }
-                | Self::UnsupportedVersion { .. }
-                | Self::InvalidNetwork { .. }
-                | Self::InvalidAmount { .. }
-        )
-    }
 }

@@ -1,6 +1,8 @@
 //! [`LocalChain`]: anvil on a free loopback port, chain id 84532, with our EIP-3009 token at the
 //! Base Sepolia USDC address and Permit2 at its canonical address.
 
+use std::sync::OnceLock;
+
 use alloy::network::EthereumWallet;
 use alloy::network::TransactionBuilder as _;
 use alloy::node_bindings::{Anvil, AnvilInstance};
@@ -52,8 +54,6 @@ pub struct LocalChain {
     anvil: AnvilInstance,
     provider: DynProvider,
     accounts: Accounts,
-    /// Creation code of `contracts/TestWallet.sol`.
-    wallet_code: Bytes,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +77,36 @@ struct Artifacts {
     test_usdc: Artifact,
     test_wallet: Artifact,
     permit2: Artifact,
+}
+
+/// The code every chain gets, read and prepared once per process.
+struct Contracts {
+    /// Runtime code of the token.
+    usdc: Bytes,
+    /// Runtime code of Permit2, immutables filled in.
+    permit2: Bytes,
+    /// Creation code of the ERC-1271 test wallet.
+    wallet: Bytes,
+}
+
+fn contracts() -> Result<&'static Contracts> {
+    static CONTRACTS: OnceLock<std::result::Result<Contracts, String>> = OnceLock::new();
+    CONTRACTS
+        .get_or_init(|| load_contracts().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|message| Error::Artifacts(message.clone()))
+}
+
+fn load_contracts() -> Result<Contracts> {
+    let path = &tools()?.artifacts;
+    let json = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let artifacts: Artifacts =
+        serde_json::from_slice(&json).map_err(|e| Error::Artifacts(e.to_string()))?;
+    Ok(Contracts {
+        usdc: artifacts.test_usdc.deployed_bytecode,
+        permit2: permit2_runtime(artifacts.permit2)?,
+        wallet: artifacts.test_wallet.bytecode,
+    })
 }
 
 impl LocalChain {
@@ -113,22 +143,14 @@ impl LocalChain {
             .wallet(EthereumWallet::from(facilitator.clone()))
             .connect_http(anvil.endpoint_url())
             .erased();
-        let artifacts =
-            std::fs::read(&tools.artifacts).map_err(|e| Error::io(&tools.artifacts, e))?;
-        let artifacts: Artifacts =
-            serde_json::from_slice(&artifacts).map_err(|e| Error::Artifacts(e.to_string()))?;
+        let contracts = contracts()?;
         let chain = Self {
             anvil,
             provider,
             accounts,
-            wallet_code: artifacts.test_wallet.bytecode,
         };
-        chain
-            .set_code(USDC, artifacts.test_usdc.deployed_bytecode)
-            .await?;
-        chain
-            .set_code(PERMIT2, permit2_runtime(artifacts.permit2)?)
-            .await?;
+        chain.set_code(USDC, contracts.usdc.clone()).await?;
+        chain.set_code(PERMIT2, contracts.permit2.clone()).await?;
         chain
             .mint_usdc(chain.accounts.payer.address(), U256::from(PAYER_USDC))
             .await?;
@@ -252,7 +274,7 @@ impl LocalChain {
     /// Deploys a contract wallet (`contracts/TestWallet.sol`) that accepts, through ERC-1271,
     /// signatures by `owner`'s key; returns its address.
     pub async fn deploy_wallet(&self, owner: Address) -> Result<Address> {
-        let mut code = self.wallet_code.to_vec();
+        let mut code = contracts()?.wallet.to_vec();
         code.extend_from_slice(&owner.abi_encode());
         let receipt = self
             .provider
