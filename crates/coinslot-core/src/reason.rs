@@ -174,6 +174,10 @@ reasons! {
     Eip6492FactoryNotAllowed = "eip6492_factory_not_allowed",
     /// The asset address has no contract code.
     AssetNotDeployedContract = "asset_not_deployed_contract",
+    /// The signature could not be parsed (an ERC-6492 wrapper that does not decode…).
+    InvalidExactEvmFailedToParseSignature = "invalid_exact_evm_failed_to_parse_signature",
+    /// Deploying the payer's ERC-6492 wallet through its factory failed.
+    SmartWalletDeploymentFailed = "smart_wallet_deployment_failed",
 
     // `exact` over Permit2.
     /// The spender is not the x402 Permit2 proxy.

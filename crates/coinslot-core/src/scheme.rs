@@ -169,6 +169,38 @@ pub trait SchemeFacilitator: Send + Sync {
     fn signers(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The networks this scheme settles on, listed as kinds in `/supported`. A scheme bound to
+    /// one chain (an EVM node, a Stacks node) names it here.
+    fn networks(&self) -> Vec<Network> {
+        Vec::new()
+    }
+
+    /// What identifies the money movement a request asks for, so that a facilitator settles it
+    /// once however the payload is dressed. The default is the scheme, network and `payload`
+    /// as sent; a scheme that knows better (for EIP-3009: token, payer and nonce) says so, and
+    /// then two encodings of one authorization cannot both be settled.
+    fn settlement_key(&self, request: &VerifyRequest) -> String {
+        let payload = serde_json::to_string(request.payload()).unwrap_or_default();
+        format!(
+            "{}/{}/{}",
+            request.scheme(),
+            request.network_name(),
+            payload
+        )
+    }
+
+    /// Looks again at a settlement that was sent but not confirmed in time (`pending` is the
+    /// `settlement_pending` answer that named its transaction). Answers the final result once
+    /// the chain has one, or `pending` again. Sends nothing.
+    fn confirm<'a>(
+        &'a self,
+        request: &'a SettleRequest,
+        pending: &'a SettleResponse,
+    ) -> BoxFuture<'a, Result<SettleResponse>> {
+        let _ = request;
+        Box::pin(async move { Ok(pending.clone()) })
+    }
 }
 
 impl<T: SchemeClient + ?Sized> SchemeClient for Arc<T> {
@@ -204,5 +236,18 @@ impl<T: SchemeFacilitator + ?Sized> SchemeFacilitator for Arc<T> {
     }
     fn signers(&self) -> Vec<String> {
         (**self).signers()
+    }
+    fn networks(&self) -> Vec<Network> {
+        (**self).networks()
+    }
+    fn settlement_key(&self, request: &VerifyRequest) -> String {
+        (**self).settlement_key(request)
+    }
+    fn confirm<'a>(
+        &'a self,
+        request: &'a SettleRequest,
+        pending: &'a SettleResponse,
+    ) -> BoxFuture<'a, Result<SettleResponse>> {
+        (**self).confirm(request, pending)
     }
 }

@@ -3,10 +3,17 @@
 //! x402 payments on EVM chains (`eip155:*`).
 //!
 //! - [`exact`]: the `exact` scheme with EIP-3009 `transferWithAuthorization`, the default way
-//!   x402 moves USDC. Today this crate has its client side, [`exact::ExactEvmClient`], which
-//!   signs with any alloy [`Signer`](alloy::signers::Signer): a local key, a hardware wallet or a
-//!   cloud KMS.
+//!   x402 moves USDC. [`exact::ExactEvmClient`] signs payments with any alloy
+//!   [`Signer`](alloy::signers::Signer) (a local key, a hardware wallet, a cloud KMS);
+//!   [`exact::ExactEvmFacilitator`] verifies and settles them, for keys, deployed contract
+//!   wallets (ERC-1271) and wallets not yet deployed (ERC-6492).
+//! - [`EvmChain`]: the chain as a facilitator sees it: a provider for reads, and several
+//!   settlement keys, each with its own nonce manager, under a gas price cap.
 //!
-//! Verification and settlement (the facilitator side), Permit2 and `upto` are still to come.
+//! Permit2 and `upto` are still to come.
 
+mod chain;
+mod contracts;
 pub mod exact;
+
+pub use chain::{DEFAULT_RECEIPT_TIMEOUT, EvmChain, EvmChainBuilder};

@@ -1,8 +1,10 @@
 // Compiles the contracts of coinslot's local chain with solc from npm and writes one JSON file:
-//   { "TestUSDC": Artifact, "TestWallet": Artifact, "Permit2": Artifact }
+//   { "TestUSDC": Artifact, "TestWallet": Artifact, "TestWalletFactory": Artifact,
+//     "Erc6492Probe": Artifact, "Permit2": Artifact }
 // where Artifact = { abi, bytecode, deployedBytecode, immutables: { name: [{start, length}] } }.
 //
-// TestUSDC and TestWallet are ours (../contracts). Permit2 is compiled from the sources that
+// TestUSDC, TestWallet and TestWalletFactory are ours (../contracts); Erc6492Probe belongs to
+// coinslot-evm, which carries its creation code and checks it against this output. Permit2 is compiled from the sources that
 // @uniswap/v4-periphery ships, with the settings Permit2 is built with (solc 0.8.17, via-IR,
 // 1,000,000 optimizer runs, no metadata hash). The output is a build product: the testkit caches
 // it under target/, it is never committed.
@@ -74,12 +76,19 @@ function artifact(output, file, name) {
   };
 }
 
-const ours = ["TestUSDC.sol", "TestWallet.sol"];
+const ours = {
+  "TestUSDC.sol": join(here, "../contracts/TestUSDC.sol"),
+  "TestWallet.sol": join(here, "../contracts/TestWallet.sol"),
+  "TestWalletFactory.sol": join(here, "../contracts/TestWalletFactory.sol"),
+  "Erc6492Probe.sol": join(here, "../../coinslot-evm/contracts/Erc6492Probe.sol"),
+};
+// No metadata hash: the bytecode then depends on the source and the compiler only, not on
+// where the files sit, so a committed copy can be checked against it.
 const own = compile(
   solc,
-  Object.fromEntries(ours.map((file) => [file, { content: readFileSync(join(here, "../contracts", file), "utf8") }])),
-  { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun" },
-  () => ({ error: "our contracts have no imports" }),
+  Object.fromEntries(Object.entries(ours).map(([name, path]) => [name, { content: readFileSync(path, "utf8") }])),
+  { optimizer: { enabled: true, runs: 200 }, evmVersion: "cancun", metadata: { bytecodeHash: "none" } },
+  () => ({ error: "our contracts import only each other" }),
 );
 
 // Permit2 imports its own files by relative path and solmate as "solmate/…".
@@ -106,6 +115,8 @@ writeFileSync(
     compilers: { ours: solc.version(), Permit2: solc0817.version() },
     TestUSDC: artifact(own, "TestUSDC.sol", "TestUSDC"),
     TestWallet: artifact(own, "TestWallet.sol", "TestWallet"),
+    TestWalletFactory: artifact(own, "TestWalletFactory.sol", "TestWalletFactory"),
+    Erc6492Probe: artifact(own, "Erc6492Probe.sol", "Erc6492Probe"),
     Permit2: artifact(permit2, permit2File, "Permit2"),
   }),
 );

@@ -39,6 +39,14 @@ alloy::sol! {
         function cancelAuthorization(address authorizer, bytes32 nonce, bytes signature) external;
     }
 
+    /// `contracts/TestWalletFactory.sol`: CREATE2 deployer of `TestWallet`s.
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface TestWalletFactory {
+        function deploy(address owner, bytes32 salt) external returns (address wallet);
+        function addressOf(address owner, bytes32 salt) external view returns (address);
+    }
+
     /// Uniswap's Permit2 (the signature-transfer part), at its canonical address.
     #[sol(rpc)]
     #[derive(Debug)]

@@ -13,7 +13,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolValue as _, eip712_domain};
 use serde::Deserialize;
 
-use crate::bindings::TestUsdc;
+use crate::bindings::{TestUsdc, TestWalletFactory};
 use crate::error::{Error, Result};
 use crate::tools::tools;
 
@@ -30,6 +30,8 @@ pub const USDC_VERSION: &str = "2";
 pub const USDC_DECIMALS: u8 = 6;
 /// Permit2's canonical address.
 pub const PERMIT2: Address = address!("0x000000000022D473030F116dDEE9F6B43aC78BA3");
+/// Where the ERC-6492 test wallet factory (`contracts/TestWalletFactory.sol`) is placed.
+pub const WALLET_FACTORY: Address = address!("0x0000000000000000000000000000000000006492");
 /// USDC minted to the payer at start: 1,000 USDC in atomic units.
 pub const PAYER_USDC: u64 = 1_000_000_000;
 
@@ -76,6 +78,8 @@ struct Artifacts {
     #[serde(rename = "TestUSDC")]
     test_usdc: Artifact,
     test_wallet: Artifact,
+    test_wallet_factory: Artifact,
+    erc6492_probe: Artifact,
     permit2: Artifact,
 }
 
@@ -87,6 +91,10 @@ struct Contracts {
     permit2: Bytes,
     /// Creation code of the ERC-1271 test wallet.
     wallet: Bytes,
+    /// Runtime code of the wallet factory.
+    wallet_factory: Bytes,
+    /// Creation code of coinslot-evm's ERC-6492 probe, as compiled here.
+    erc6492_probe: Bytes,
 }
 
 fn contracts() -> Result<&'static Contracts> {
@@ -106,6 +114,8 @@ fn load_contracts() -> Result<Contracts> {
         usdc: artifacts.test_usdc.deployed_bytecode,
         permit2: permit2_runtime(artifacts.permit2)?,
         wallet: artifacts.test_wallet.bytecode,
+        wallet_factory: artifacts.test_wallet_factory.deployed_bytecode,
+        erc6492_probe: artifacts.erc6492_probe.bytecode,
     })
 }
 
@@ -151,6 +161,9 @@ impl LocalChain {
         };
         chain.set_code(USDC, contracts.usdc.clone()).await?;
         chain.set_code(PERMIT2, contracts.permit2.clone()).await?;
+        chain
+            .set_code(WALLET_FACTORY, contracts.wallet_factory.clone())
+            .await?;
         chain
             .mint_usdc(chain.accounts.payer.address(), U256::from(PAYER_USDC))
             .await?;
@@ -290,6 +303,44 @@ impl LocalChain {
             .ok_or_else(|| Error::rpc("deploy", "the wallet was not created"))
     }
 
+    /// The address `owner`'s wallet with `salt` has, or will have once the factory at
+    /// [`WALLET_FACTORY`] deploys it.
+    pub async fn counterfactual_wallet(&self, owner: Address, salt: B256) -> Result<Address> {
+        TestWalletFactory::new(WALLET_FACTORY, self.provider.clone())
+            .addressOf(owner, salt)
+            .call()
+            .await
+            .map_err(|e| Error::rpc("addressOf", e))
+    }
+
+    /// Whether `address` holds code.
+    pub async fn has_code(&self, address: Address) -> Result<bool> {
+        self.provider
+            .get_code_at(address)
+            .await
+            .map(|code| !code.is_empty())
+            .map_err(|e| Error::rpc("eth_getCode", e))
+    }
+
+    /// Turns anvil's mining of each transaction as it arrives on or off. With it off,
+    /// transactions wait in the mempool until [`mine`](Self::mine).
+    pub async fn set_automine(&self, on: bool) -> Result<()> {
+        self.provider
+            .raw_request::<_, serde_json::Value>("evm_setAutomine".into(), (on,))
+            .await
+            .map_err(|e| Error::rpc("evm_setAutomine", e))?;
+        Ok(())
+    }
+
+    /// Mines one block with whatever the mempool holds.
+    pub async fn mine(&self) -> Result<()> {
+        self.provider
+            .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+            .await
+            .map_err(|e| Error::rpc("evm_mine", e))?;
+        Ok(())
+    }
+
     async fn set_code(&self, at: Address, code: Bytes) -> Result<()> {
         self.provider
             .raw_request::<_, serde_json::Value>("anvil_setCode".into(), (at, code))
@@ -297,6 +348,12 @@ impl LocalChain {
             .map_err(|e| Error::rpc("anvil_setCode", e))?;
         Ok(())
     }
+}
+
+/// The creation code of coinslot-evm's ERC-6492 probe as this machine's solc compiles it, to
+/// check the copy that crate carries.
+pub fn erc6492_probe_bytecode() -> Result<Bytes> {
+    Ok(contracts()?.erc6492_probe.clone())
 }
 
 /// Permit2's runtime code with its two immutables filled in as its constructor would have at

@@ -29,6 +29,6 @@ pub mod tools;
 
 pub use chain::{
     Accounts, CHAIN_ID, LocalChain, PAYER_USDC, PERMIT2, USDC, USDC_DECIMALS, USDC_NAME,
-    USDC_VERSION,
+    USDC_VERSION, WALLET_FACTORY, erc6492_probe_bytecode,
 };
 pub use error::{Error, Result};

@@ -122,6 +122,8 @@ fn source_hash(js: &Path) -> Result<String> {
         js.join("package-lock.json"),
         js.join("../contracts/TestUSDC.sol"),
         js.join("../contracts/TestWallet.sol"),
+        js.join("../contracts/TestWalletFactory.sol"),
+        js.join("../../coinslot-evm/contracts/Erc6492Probe.sol"),
     ];
     let mut all = Vec::new();
     for path in inputs {

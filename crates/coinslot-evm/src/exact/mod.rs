@@ -13,9 +13,14 @@
 //! [EIP-3009]: https://eips.ethereum.org/EIPS/eip-3009
 //! [x402 `exact` on EVM]: https://github.com/x402-foundation/x402/blob/main/specs/schemes/exact/scheme_exact_evm.md
 
+mod erc6492;
+mod facilitator;
+mod settle;
 mod sign;
 mod types;
+mod verify;
 
+pub use facilitator::ExactEvmFacilitator;
 pub use sign::ExactEvmClient;
 pub use types::{Authorization, ExactEvmPayload, TransferWithAuthorization};
 

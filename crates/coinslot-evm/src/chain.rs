@@ -1,0 +1,414 @@
+//! [`EvmChain`]: one EVM chain as a facilitator sees it. Reads go through an alloy provider;
+//! settlement transactions are signed by one of several facilitator keys, each with its own
+//! nonce manager, under a gas price cap.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use alloy::consensus::TxEnvelope;
+use alloy::eips::eip2718::Encodable2718 as _;
+use alloy::eips::{BlockId, BlockNumberOrTag};
+use alloy::network::{Ethereum, EthereumWallet, NetworkWallet, TransactionBuilder as _, TxSigner};
+use alloy::primitives::{Address, Bytes, Signature, TxHash};
+use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::{Filter, Log, TransactionReceipt, TransactionRequest};
+use alloy::transports::{RpcError, TransportErrorKind};
+use coinslot_core::{Error, Network, Result};
+
+/// How long [`EvmChain`] waits for a receipt by default.
+pub const DEFAULT_RECEIPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often it asks for the receipt meanwhile.
+const RECEIPT_POLL: Duration = Duration::from_millis(100);
+/// Headroom over the node's gas estimate, in percent: state can move between the estimate and
+/// inclusion (a warm slot going cold), and an out-of-gas revert costs more than the margin.
+const GAS_HEADROOM_PERCENT: u64 = 20;
+
+/// One EVM chain: a provider for reads and the facilitator's keys for settlement.
+///
+/// ```no_run
+/// # async fn f(provider: alloy::providers::DynProvider, key: alloy::signers::local::PrivateKeySigner) -> coinslot_core::Result<()> {
+/// use coinslot_evm::EvmChain;
+///
+/// let chain = EvmChain::builder(provider)
+///     .with_signer(key)
+///     .with_max_fee_per_gas(50_000_000_000) // 50 gwei
+///     .build()
+///     .await?;
+/// assert_eq!(chain.network().as_str(), "eip155:84532");
+/// # Ok(()) }
+/// ```
+pub struct EvmChain {
+    provider: DynProvider,
+    chain_id: u64,
+    wallet: EthereumWallet,
+    accounts: Vec<Account>,
+    next_account: AtomicUsize,
+    max_fee_per_gas: Option<u128>,
+    receipt_timeout: Duration,
+    /// Addresses seen to hold code: a contract does not stop being one, so this is asked once.
+    known_contracts: Mutex<HashSet<Address>>,
+}
+
+/// A facilitator key and its nonce manager. The lock is held from choosing a nonce until the
+/// node has accepted (or refused) the transaction, so two settlements never share a nonce.
+struct Account {
+    address: Address,
+    /// The next nonce to use; `None` after a failed send, to be read from the node again.
+    next_nonce: tokio::sync::Mutex<Option<u64>>,
+}
+
+impl fmt::Debug for EvmChain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EvmChain")
+            .field("chain_id", &self.chain_id)
+            .field("signers", &self.signer_addresses())
+            .field("max_fee_per_gas", &self.max_fee_per_gas)
+            .field("receipt_timeout", &self.receipt_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`EvmChain`].
+pub struct EvmChainBuilder {
+    provider: DynProvider,
+    wallet: Option<EthereumWallet>,
+    addresses: Vec<Address>,
+    max_fee_per_gas: Option<u128>,
+    receipt_timeout: Duration,
+}
+
+impl fmt::Debug for EvmChainBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EvmChainBuilder")
+            .field("signers", &self.addresses)
+            .field("max_fee_per_gas", &self.max_fee_per_gas)
+            .field("receipt_timeout", &self.receipt_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EvmChainBuilder {
+    /// Adds a key that signs settlement transactions: a local key, a hardware wallet, a cloud
+    /// KMS. Settlements go round-robin over the keys; each key has its own nonce sequence, so
+    /// more keys mean more settlements in flight at once.
+    #[must_use]
+    pub fn with_signer<S>(mut self, signer: S) -> Self
+    where
+        S: TxSigner<Signature> + Send + Sync + 'static,
+    {
+        let address = signer.address();
+        if !self.addresses.contains(&address) {
+            self.addresses.push(address);
+            match &mut self.wallet {
+                Some(wallet) => wallet.register_signer(signer),
+                None => self.wallet = Some(EthereumWallet::new(signer)),
+            }
+        }
+        self
+    }
+
+    /// The most the facilitator pays per gas, in wei. Above it, a settlement is refused before
+    /// anything is sent, rather than paid at any price.
+    #[must_use]
+    pub const fn with_max_fee_per_gas(mut self, wei: u128) -> Self {
+        self.max_fee_per_gas = Some(wei);
+        self
+    }
+
+    /// How long a settlement waits for its receipt (default 30 s). A transaction that lands
+    /// later is found by the next settle of the same payment.
+    #[must_use]
+    pub const fn with_receipt_timeout(mut self, timeout: Duration) -> Self {
+        self.receipt_timeout = timeout;
+        self
+    }
+
+    /// Asks the node for its chain id and builds the chain.
+    pub async fn build(self) -> Result<EvmChain> {
+        let wallet = self.wallet.ok_or_else(|| Error::InvalidRequirements {
+            reason: "an EVM facilitator needs at least one signer key".into(),
+        })?;
+        let chain_id = self
+            .provider
+            .get_chain_id()
+            .await
+            .map_err(|e| Error::chain("eth_chainId failed", e))?;
+        Ok(EvmChain {
+            provider: self.provider,
+            chain_id,
+            wallet,
+            accounts: self
+                .addresses
+                .into_iter()
+                .map(|address| Account {
+                    address,
+                    next_nonce: tokio::sync::Mutex::new(None),
+                })
+                .collect(),
+            next_account: AtomicUsize::new(0),
+            max_fee_per_gas: self.max_fee_per_gas,
+            receipt_timeout: self.receipt_timeout,
+            known_contracts: Mutex::new(HashSet::new()),
+        })
+    }
+}
+
+/// Why a call or a transaction did not go through.
+#[derive(Debug)]
+pub(crate) enum ChainFailure {
+    /// The EVM reverted; the reason string when the contract gave one.
+    Reverted(Option<String>),
+    /// The gas price is above the configured cap; nothing was sent.
+    GasPriceAboveCap {
+        /// The current base fee, in wei.
+        base_fee: u128,
+        /// The cap, in wei.
+        cap: u128,
+    },
+    /// The node failed or could not be reached.
+    Node(Error),
+}
+
+impl ChainFailure {
+    fn from_rpc(what: &str, error: RpcError<TransportErrorKind>) -> Self {
+        if let Some(payload) = error.as_error_resp() {
+            if let Some(data) = payload.as_revert_data() {
+                return Self::Reverted(alloy::sol_types::decode_revert_reason(&data));
+            }
+            if payload.message.contains("revert") {
+                return Self::Reverted(Some(payload.message.to_string()));
+            }
+        }
+        Self::Node(Error::chain(format!("{what} failed"), error))
+    }
+}
+
+impl EvmChain {
+    /// Starts a chain over `provider`; add keys with [`EvmChainBuilder::with_signer`].
+    pub fn builder(provider: DynProvider) -> EvmChainBuilder {
+        EvmChainBuilder {
+            provider,
+            wallet: None,
+            addresses: Vec::new(),
+            max_fee_per_gas: None,
+            receipt_timeout: DEFAULT_RECEIPT_TIMEOUT,
+        }
+    }
+
+    /// The chain id the node reported.
+    pub const fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The CAIP-2 network, `eip155:<chain id>`.
+    pub fn network(&self) -> Network {
+        Network::eip155(self.chain_id)
+    }
+
+    /// The facilitator's settlement addresses.
+    pub fn signer_addresses(&self) -> Vec<Address> {
+        self.accounts.iter().map(|a| a.address).collect()
+    }
+
+    /// The provider.
+    pub const fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The address simulations run as: the first key, which would send the transaction.
+    pub(crate) fn caller(&self) -> Address {
+        self.accounts[0].address
+    }
+
+    /// `eth_call` at the latest block.
+    pub(crate) async fn call(&self, to: Address, input: Bytes) -> Result<Bytes, ChainFailure> {
+        self.call_at(to, input, BlockId::latest()).await
+    }
+
+    /// `eth_call` at `block`.
+    pub(crate) async fn call_at(
+        &self,
+        to: Address,
+        input: Bytes,
+        block: BlockId,
+    ) -> Result<Bytes, ChainFailure> {
+        let request = TransactionRequest::default()
+            .with_from(self.caller())
+            .with_to(to)
+            .with_input(input);
+        self.provider
+            .call(request)
+            .block(block)
+            .await
+            .map_err(|e| ChainFailure::from_rpc("eth_call", e))
+    }
+
+    /// `eth_call` of a contract creation (nothing is deployed): what the constructor returns.
+    pub(crate) async fn call_deployless(&self, code: Bytes) -> Result<Bytes, ChainFailure> {
+        let request = TransactionRequest::default()
+            .with_from(self.caller())
+            .with_deploy_code(code);
+        self.provider
+            .call(request)
+            .await
+            .map_err(|e| ChainFailure::from_rpc("eth_call", e))
+    }
+
+    /// Whether `address` holds code.
+    pub(crate) async fn is_contract(&self, address: Address) -> Result<bool> {
+        if self.known(address) {
+            return Ok(true);
+        }
+        let code = self
+            .provider
+            .get_code_at(address)
+            .await
+            .map_err(|e| Error::chain("eth_getCode failed", e))?;
+        if code.is_empty() {
+            return Ok(false);
+        }
+        if let Ok(mut known) = self.known_contracts.lock() {
+            known.insert(address);
+        }
+        Ok(true)
+    }
+
+    fn known(&self, address: Address) -> bool {
+        self.known_contracts
+            .lock()
+            .is_ok_and(|known| known.contains(&address))
+    }
+
+    /// Signs and sends a call to `to` from the next facilitator key. The node's gas estimate
+    /// doubles as the last simulation: a call that would revert is not sent.
+    pub(crate) async fn send(&self, to: Address, input: Bytes) -> Result<TxHash, ChainFailure> {
+        let index = self.next_account.fetch_add(1, Ordering::Relaxed) % self.accounts.len();
+        let account = &self.accounts[index];
+        let request = TransactionRequest::default()
+            .with_from(account.address)
+            .with_to(to)
+            .with_input(input)
+            .with_chain_id(self.chain_id);
+        let gas = self
+            .provider
+            .estimate_gas(request.clone())
+            .await
+            .map_err(|e| ChainFailure::from_rpc("eth_estimateGas", e))?;
+        let (max_fee, priority_fee) = self.fees().await?;
+        let request = request
+            .with_gas_limit(gas.saturating_add(gas * GAS_HEADROOM_PERCENT / 100))
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(priority_fee);
+
+        let mut next_nonce = account.next_nonce.lock().await;
+        let nonce = match *next_nonce {
+            Some(nonce) => nonce,
+            None => self
+                .provider
+                .get_transaction_count(account.address)
+                .pending()
+                .await
+                .map_err(|e| {
+                    ChainFailure::Node(Error::chain("eth_getTransactionCount failed", e))
+                })?,
+        };
+        match self.sign_and_send(request.with_nonce(nonce)).await {
+            Ok(hash) => {
+                *next_nonce = Some(nonce + 1);
+                Ok(hash)
+            }
+            Err(failure) => {
+                // The node's count is the truth after a failure: read it again next time,
+                // so one refused transaction does not leave a gap that stalls the key.
+                *next_nonce = None;
+                Err(failure)
+            }
+        }
+    }
+
+    async fn sign_and_send(&self, request: TransactionRequest) -> Result<TxHash, ChainFailure> {
+        let envelope: TxEnvelope =
+            <EthereumWallet as NetworkWallet<Ethereum>>::sign_request(&self.wallet, request)
+                .await
+                .map_err(|e| {
+                    ChainFailure::Node(Error::signing("could not sign the settlement", e))
+                })?;
+        let pending = self
+            .provider
+            .send_raw_transaction(&envelope.encoded_2718())
+            .await
+            .map_err(|e| ChainFailure::from_rpc("eth_sendRawTransaction", e))?;
+        Ok(*pending.tx_hash())
+    }
+
+    /// EIP-1559 fees, held under the cap.
+    async fn fees(&self) -> Result<(u128, u128), ChainFailure> {
+        let estimate = self
+            .provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(|e| ChainFailure::Node(Error::chain("fee estimation failed", e)))?;
+        let Some(cap) = self.max_fee_per_gas else {
+            return Ok((estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas));
+        };
+        if estimate.max_fee_per_gas <= cap {
+            return Ok((estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas));
+        }
+        // The estimate leaves room for rising base fees; the cap may still be enough today.
+        let base_fee = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| ChainFailure::Node(Error::chain("eth_getBlockByNumber failed", e)))?
+            .and_then(|block| block.header.base_fee_per_gas)
+            .map_or(0, u128::from);
+        if base_fee > cap {
+            return Err(ChainFailure::GasPriceAboveCap { base_fee, cap });
+        }
+        Ok((cap, estimate.max_priority_fee_per_gas.min(cap - base_fee)))
+    }
+
+    /// The receipt of `hash`, if it is mined.
+    pub(crate) async fn receipt(&self, hash: TxHash) -> Result<Option<TransactionReceipt>> {
+        self.provider
+            .get_transaction_receipt(hash)
+            .await
+            .map_err(|e| Error::chain("eth_getTransactionReceipt failed", e))
+    }
+
+    /// Waits for the receipt of `hash` up to the receipt timeout; `None` if it is not mined by then.
+    pub(crate) async fn wait_for_receipt(
+        &self,
+        hash: TxHash,
+    ) -> Result<Option<TransactionReceipt>> {
+        let deadline = tokio::time::Instant::now() + self.receipt_timeout;
+        loop {
+            if let Some(receipt) = self.receipt(hash).await? {
+                return Ok(Some(receipt));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(RECEIPT_POLL.min(self.receipt_timeout)).await;
+        }
+    }
+
+    /// Logs matching `filter`.
+    pub(crate) async fn logs(&self, filter: &Filter) -> Result<Vec<Log>> {
+        self.provider
+            .get_logs(filter)
+            .await
+            .map_err(|e| Error::chain("eth_getLogs failed", e))
+    }
+
+    /// The latest block number.
+    pub(crate) async fn block_number(&self) -> Result<u64> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(|e| Error::chain("eth_blockNumber failed", e))
+    }
+}

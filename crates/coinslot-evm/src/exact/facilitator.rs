@@ -1,0 +1,187 @@
+//! [`ExactEvmFacilitator`]: `exact` EIP-3009 payments verified and settled on one chain.
+
+use std::sync::Arc;
+
+use alloy::primitives::Address;
+use coinslot_core::{
+    BoxFuture, Network, Result, SchemeFacilitator, SettleRequest, SettleResponse, VerifyRequest,
+    VerifyResponse,
+};
+
+use super::SCHEME;
+use super::settle;
+use super::types::ExactEvmPayload;
+use super::verify::{self, Parts, Refusal, Verified, claimed_payer, unix_now};
+use crate::chain::EvmChain;
+
+/// Verifies and settles `exact` EIP-3009 payments on the chain of an [`EvmChain`].
+///
+/// ```no_run
+/// # async fn f(provider: alloy::providers::DynProvider, key: alloy::signers::local::PrivateKeySigner) -> coinslot_core::Result<()> {
+/// use std::sync::Arc;
+/// use coinslot_core::SchemeFacilitator;
+/// use coinslot_evm::EvmChain;
+/// use coinslot_evm::exact::ExactEvmFacilitator;
+///
+/// let chain = Arc::new(EvmChain::builder(provider).with_signer(key).build().await?);
+/// let exact = ExactEvmFacilitator::new(chain);
+/// assert_eq!(exact.scheme(), "exact");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ExactEvmFacilitator {
+    chain: Arc<EvmChain>,
+    erc6492_factories: Vec<Address>,
+}
+
+impl ExactEvmFacilitator {
+    /// Settles on `chain` (shared with the other schemes of that chain, so they share its keys'
+    /// nonce managers).
+    pub const fn new(chain: Arc<EvmChain>) -> Self {
+        Self {
+            chain,
+            erc6492_factories: Vec::new(),
+        }
+    }
+
+    /// Accepts ERC-6492 signatures of wallets that `factory` deploys. Settling such a payment
+    /// first deploys the wallet, at the facilitator's expense, so only factories you trust to
+    /// deploy cheaply and honestly belong here; any other factory is refused with
+    /// `eip6492_factory_not_allowed`.
+    #[must_use]
+    pub fn with_erc6492_factory(mut self, factory: Address) -> Self {
+        if !self.erc6492_factories.contains(&factory) {
+            self.erc6492_factories.push(factory);
+        }
+        self
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &EvmChain {
+        &self.chain
+    }
+
+    async fn check(&self, request: &VerifyRequest) -> Result<Result<Verified, Refusal>> {
+        let parts = match Parts::of(request) {
+            Ok(parts) => parts,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let verified =
+            match verify::check_payment(&self.chain, &self.erc6492_factories, &parts, unix_now())
+                .await?
+            {
+                Ok(verified) => verified,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+        Ok(
+            match verify::check_chain(&self.chain, &verified, &parts.requirements).await? {
+                Ok(()) => Ok(verified),
+                Err(refusal) => Err(refusal),
+            },
+        )
+    }
+}
+
+impl SchemeFacilitator for ExactEvmFacilitator {
+    fn scheme(&self) -> &str {
+        SCHEME
+    }
+
+    fn verify<'a>(&'a self, request: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>> {
+        Box::pin(async move {
+            let payer = claimed_payer(request.payload());
+            Ok(match self.check(request).await? {
+                Ok(verified) => {
+                    VerifyResponse::valid(verified.payload.authorization.from.to_checksum(None))
+                }
+                Err(refusal) => {
+                    let response = VerifyResponse::invalid(refusal.reason, payer);
+                    match refusal.message {
+                        Some(message) => response.with_message(message),
+                        None => response,
+                    }
+                }
+            })
+        })
+    }
+
+    fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>> {
+        Box::pin(async move {
+            let network = request.network().unwrap_or_else(|_| self.chain.network());
+            match self.check(request).await? {
+                Ok(verified) => settle::send(&self.chain, &verified, network).await,
+                Err(refusal) => Ok(settle::refused(
+                    refusal,
+                    network,
+                    claimed_payer(request.payload()),
+                )),
+            }
+        })
+    }
+
+    fn confirm<'a>(
+        &'a self,
+        request: &'a SettleRequest,
+        pending: &'a SettleResponse,
+    ) -> BoxFuture<'a, Result<SettleResponse>> {
+        Box::pin(async move {
+            match asset_and_payload(request) {
+                Some((asset, payload)) => {
+                    settle::confirm(
+                        &self.chain,
+                        asset,
+                        &payload.authorization,
+                        pending,
+                        unix_now(),
+                    )
+                    .await
+                }
+                None => Ok(pending.clone()),
+            }
+        })
+    }
+
+    fn signers(&self) -> Vec<String> {
+        self.chain
+            .signer_addresses()
+            .iter()
+            .map(|a| a.to_checksum(None))
+            .collect()
+    }
+
+    fn networks(&self) -> Vec<Network> {
+        vec![self.chain.network()]
+    }
+
+    /// The token, the payer and the EIP-3009 nonce: the token uses a nonce once, so this is the
+    /// money movement itself, whatever else the payload says.
+    fn settlement_key(&self, request: &VerifyRequest) -> String {
+        match asset_and_payload(request) {
+            Some((asset, payload)) => format!(
+                "{}/{}/{:#x}/{:#x}/{:#x}",
+                SCHEME,
+                self.chain.network(),
+                asset,
+                payload.authorization.from,
+                payload.authorization.nonce
+            ),
+            None => {
+                let payload = serde_json::to_string(request.payload()).unwrap_or_default();
+                format!("{SCHEME}/{}/{payload}", request.network_name())
+            }
+        }
+    }
+}
+
+/// The token and the EIP-3009 payload of a request, when both parse.
+fn asset_and_payload(request: &VerifyRequest) -> Option<(Address, ExactEvmPayload)> {
+    let asset = Parts::of(request)
+        .ok()?
+        .requirements
+        .asset
+        .parse::<Address>()
+        .ok()?;
+    let payload =
+        serde_json::from_value(serde_json::Value::Object(request.payload().clone())).ok()?;
+    Some((asset, payload))
+}

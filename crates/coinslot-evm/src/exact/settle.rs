@@ -1,0 +1,315 @@
+//! Settlement of `exact` EIP-3009 payments: verify again, send `transferWithAuthorization`,
+//! wait for the receipt; and, for a settlement that was not mined in time, find out later what
+//! became of it.
+
+use alloy::eips::BlockId;
+use alloy::primitives::{Address, B256, Bytes, TxHash, U256};
+use alloy::rpc::types::{Filter, TransactionReceipt};
+use alloy::sol_types::{SolCall as _, SolEvent as _};
+use coinslot_core::{ErrorReason, Network, Result, SettleResponse};
+
+use super::types::Authorization;
+use super::verify::{PayerSignature, Refusal, Verified, reason_for_revert, transfer_calldata};
+use crate::chain::{ChainFailure, EvmChain};
+use crate::contracts::IEip3009Token;
+
+/// How far back [`find_transfer`] looks for the `AuthorizationUsed` event of a payment sent
+/// before: settlements are confirmed within minutes, and nodes cap `eth_getLogs` ranges.
+const LOOKBACK_BLOCKS: u64 = 5_000;
+
+/// A refusal as a settlement answer.
+pub(super) fn refused(refusal: Refusal, network: Network, payer: Option<String>) -> SettleResponse {
+    let response = SettleResponse::failure(refusal.reason, network, payer);
+    match refusal.message {
+        Some(message) => response.with_message(message),
+        None => response,
+    }
+}
+
+/// Sends a verified payment and waits for it.
+pub(super) async fn send(
+    chain: &EvmChain,
+    verified: &Verified,
+    network: Network,
+) -> Result<SettleResponse> {
+    let payer = verified.payload.authorization.from.to_checksum(None);
+    if let PayerSignature::Counterfactual(wrapped) = &verified.signature
+        && !chain
+            .is_contract(verified.payload.authorization.from)
+            .await?
+    {
+        let deployed = match chain
+            .send(wrapped.factory, wrapped.factory_calldata.clone())
+            .await
+        {
+            Ok(hash) => chain.wait_for_receipt(hash).await?,
+            Err(ChainFailure::Node(error)) => return Err(error),
+            Err(failure) => {
+                return Ok(SettleResponse::failure(
+                    ErrorReason::SmartWalletDeploymentFailed,
+                    network,
+                    Some(payer),
+                )
+                .with_message(describe(&failure)));
+            }
+        };
+        if !deployed.is_some_and(|receipt| receipt.status())
+            || !chain
+                .is_contract(verified.payload.authorization.from)
+                .await?
+        {
+            return Ok(SettleResponse::failure(
+                ErrorReason::SmartWalletDeploymentFailed,
+                network,
+                Some(payer),
+            ));
+        }
+    }
+
+    let input = transfer_calldata(verified);
+    let hash = match chain.send(verified.asset, input.clone()).await {
+        Ok(hash) => hash,
+        Err(ChainFailure::Node(error)) => return Err(error),
+        Err(failure @ ChainFailure::GasPriceAboveCap { .. }) => {
+            return Err(coinslot_core::Error::Chain {
+                message: format!("settlement not sent: {}", describe(&failure)),
+                source: None,
+            });
+        }
+        Err(ChainFailure::Reverted(message)) => {
+            let reason = reason_for_revert(
+                message.as_deref(),
+                ErrorReason::InvalidExactEvmTransactionFailed,
+            );
+            let response = SettleResponse::failure(reason, network, Some(payer));
+            return Ok(match message {
+                Some(message) => response.with_message(message),
+                None => response,
+            });
+        }
+    };
+    match chain.wait_for_receipt(hash).await? {
+        Some(receipt) => outcome(chain, verified, &receipt, Some(&input), network).await,
+        None => {
+            lost_or_late(
+                chain,
+                verified.asset,
+                &verified.payload.authorization,
+                hash,
+                network,
+            )
+            .await
+        }
+    }
+}
+
+/// What a mined settlement means.
+async fn outcome(
+    chain: &EvmChain,
+    verified: &Verified,
+    receipt: &TransactionReceipt,
+    input: Option<&Bytes>,
+    network: Network,
+) -> Result<SettleResponse> {
+    outcome_of(
+        chain,
+        verified.asset,
+        &verified.payload.authorization,
+        receipt,
+        input,
+        network,
+    )
+    .await
+}
+
+async fn outcome_of(
+    chain: &EvmChain,
+    asset: Address,
+    authorization: &Authorization,
+    receipt: &TransactionReceipt,
+    input: Option<&Bytes>,
+    network: Network,
+) -> Result<SettleResponse> {
+    let payer = authorization.from.to_checksum(None);
+    let hash = receipt.transaction_hash.to_string();
+    if !receipt.status() {
+        let message = match input {
+            Some(input) => revert_reason(chain, asset, input, receipt).await?,
+            None => None,
+        };
+        let mut response = SettleResponse::failure(
+            reason_for_revert(
+                message.as_deref(),
+                ErrorReason::InvalidExactEvmTransactionFailed,
+            ),
+            network,
+            Some(payer),
+        );
+        response.transaction = Some(hash);
+        return Ok(match message {
+            Some(message) => response.with_message(message),
+            None => response,
+        });
+    }
+    if !moved(receipt, asset, authorization) {
+        let mut response = SettleResponse::failure(
+            ErrorReason::InvalidExactEvmTransferEventMismatch,
+            network,
+            Some(payer),
+        );
+        response.transaction = Some(hash);
+        return Ok(response);
+    }
+    Ok(SettleResponse::success(hash, network, payer))
+}
+
+/// Whether the receipt holds the token's `Transfer` of exactly the authorized value.
+fn moved(receipt: &TransactionReceipt, asset: Address, authorization: &Authorization) -> bool {
+    receipt.inner.logs().iter().any(|log| {
+        log.address() == asset
+            && IEip3009Token::Transfer::decode_log(&log.inner).is_ok_and(|event| {
+                event.from == authorization.from
+                    && event.to == authorization.to
+                    && event.value == authorization.value
+            })
+    })
+}
+
+/// Why a mined transaction reverted: the call replayed on the state before its block.
+async fn revert_reason(
+    chain: &EvmChain,
+    asset: Address,
+    input: &Bytes,
+    receipt: &TransactionReceipt,
+) -> Result<Option<String>> {
+    let Some(block) = receipt.block_number else {
+        return Ok(None);
+    };
+    match chain
+        .call_at(
+            asset,
+            input.clone(),
+            BlockId::number(block.saturating_sub(1)),
+        )
+        .await
+    {
+        Err(ChainFailure::Reverted(message)) => Ok(message),
+        Err(ChainFailure::Node(error)) => Err(error),
+        // The replay went through: something earlier in the same block changed the outcome.
+        Ok(_) | Err(ChainFailure::GasPriceAboveCap { .. }) => Ok(None),
+    }
+}
+
+/// A settlement whose receipt did not come in time: if the authorization has been used, the
+/// money moved (it can only go to `to`, for `value`); find the transaction that did it.
+/// Otherwise it is still pending, and says so with its hash.
+async fn lost_or_late(
+    chain: &EvmChain,
+    asset: Address,
+    authorization: &Authorization,
+    sent: TxHash,
+    network: Network,
+) -> Result<SettleResponse> {
+    if let Some(receipt) = find_transfer(chain, asset, authorization, sent).await? {
+        return outcome_of(chain, asset, authorization, &receipt, None, network).await;
+    }
+    let mut response = SettleResponse::failure(
+        ErrorReason::SettlementPending,
+        network.clone(),
+        Some(authorization.from.to_checksum(None)),
+    )
+    .with_message("the settlement was sent but not mined in time; settle again for its outcome");
+    response.transaction = Some(sent.to_string());
+    Ok(response)
+}
+
+/// The receipt of whatever transaction used this authorization: `sent` if it is mined, else
+/// the one the token's `AuthorizationUsed` event names.
+async fn find_transfer(
+    chain: &EvmChain,
+    asset: Address,
+    authorization: &Authorization,
+    sent: TxHash,
+) -> Result<Option<TransactionReceipt>> {
+    if let Some(receipt) = chain.receipt(sent).await? {
+        return Ok(Some(receipt));
+    }
+    let used = chain
+        .call(
+            asset,
+            IEip3009Token::authorizationStateCall {
+                authorizer: authorization.from,
+                nonce: authorization.nonce,
+            }
+            .abi_encode()
+            .into(),
+        )
+        .await;
+    let used = match used {
+        Ok(output) => {
+            IEip3009Token::authorizationStateCall::abi_decode_returns(&output).unwrap_or(false)
+        }
+        Err(ChainFailure::Node(error)) => return Err(error),
+        Err(_) => false,
+    };
+    if !used {
+        return Ok(None);
+    }
+    let latest = chain.block_number().await?;
+    let filter = Filter::new()
+        .address(asset)
+        .event_signature(IEip3009Token::AuthorizationUsed::SIGNATURE_HASH)
+        .topic1(authorization.from.into_word())
+        .topic2(authorization.nonce)
+        .from_block(latest.saturating_sub(LOOKBACK_BLOCKS))
+        .to_block(latest);
+    for log in chain.logs(&filter).await? {
+        if let Some(hash) = log.transaction_hash
+            && let Some(receipt) = chain.receipt(hash).await?
+        {
+            return Ok(Some(receipt));
+        }
+    }
+    Ok(None)
+}
+
+/// Looks again at a settlement reported pending: mined, used by another transaction, expired
+/// unmined (final failure), or still pending.
+pub(super) async fn confirm(
+    chain: &EvmChain,
+    asset: Address,
+    authorization: &Authorization,
+    pending: &SettleResponse,
+    now: u64,
+) -> Result<SettleResponse> {
+    let Ok(sent) = pending.transaction().parse::<B256>() else {
+        return Ok(pending.clone());
+    };
+    let network = pending.network.clone();
+    if let Some(receipt) = find_transfer(chain, asset, authorization, sent).await? {
+        return outcome_of(chain, asset, authorization, &receipt, None, network).await;
+    }
+    if authorization.valid_before <= U256::from(now) {
+        // Past validBefore the token refuses the authorization: it can never land now.
+        let mut response = SettleResponse::failure(
+            ErrorReason::InvalidExactEvmPayloadAuthorizationValidBefore,
+            network,
+            Some(authorization.from.to_checksum(None)),
+        )
+        .with_message("the settlement was never mined and the authorization has expired");
+        response.transaction = Some(sent.to_string());
+        return Ok(response);
+    }
+    Ok(pending.clone())
+}
+
+fn describe(failure: &ChainFailure) -> String {
+    match failure {
+        ChainFailure::Reverted(Some(message)) => format!("reverted: {message}"),
+        ChainFailure::Reverted(None) => "reverted".to_owned(),
+        ChainFailure::GasPriceAboveCap { base_fee, cap } => {
+            format!("base fee {base_fee} wei is above the cap of {cap} wei")
+        }
+        ChainFailure::Node(error) => error.to_string(),
+    }
+}

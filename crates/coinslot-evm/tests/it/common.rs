@@ -1,0 +1,126 @@
+//! Fixtures: requirements, hand-made authorizations signed as a payer would, and a facilitator
+//! over the local chain.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::signers::SignerSync as _;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolStruct as _, eip712_domain};
+use coinslot_core::{PaymentPayload, PaymentRequirements, VerifyRequest};
+use coinslot_evm::EvmChain;
+use coinslot_evm::exact::{
+    Authorization, ExactEvmFacilitator, ExactEvmPayload, TransferWithAuthorization,
+};
+use coinslot_testkit::{CHAIN_ID, LocalChain, USDC};
+use serde_json::json;
+
+/// The price every test asks: 0.01 USDC.
+pub(crate) const AMOUNT: u64 = 10_000;
+
+pub(crate) fn requirements(pay_to: Address, amount: u64) -> PaymentRequirements {
+    serde_json::from_value(json!({
+        "scheme": "exact",
+        "network": "eip155:84532",
+        "amount": amount.to_string(),
+        "asset": USDC.to_checksum(None),
+        "payTo": pay_to.to_checksum(None),
+        "maxTimeoutSeconds": 60,
+        "extra": {"name": "USDC", "version": "2"}
+    }))
+    .unwrap()
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// What an honest client would authorize for `requirements`, from `from`.
+pub(crate) fn authorization(from: Address, requirements: &PaymentRequirements) -> Authorization {
+    let now = unix_now();
+    Authorization {
+        from,
+        to: requirements.pay_to.parse().unwrap(),
+        value: requirements.amount.as_u256(),
+        valid_after: U256::from(now - 600),
+        valid_before: U256::from(now + 60),
+        nonce: B256::random(),
+    }
+}
+
+/// The EIP-712 hash of `authorization` under the token's domain on `chain_id` at `token`.
+pub(crate) fn signing_hash(authorization: &Authorization, chain_id: u64, token: Address) -> B256 {
+    let domain = eip712_domain! {
+        name: "USDC",
+        version: "2",
+        chain_id: chain_id,
+        verifying_contract: token,
+    };
+    TransferWithAuthorization::from(authorization).eip712_signing_hash(&domain)
+}
+
+/// `authorization` signed by `key` (65 bytes, r ‖ s ‖ v) for the local USDC.
+pub(crate) fn signed(key: &PrivateKeySigner, authorization: Authorization) -> ExactEvmPayload {
+    let hash = signing_hash(&authorization, CHAIN_ID, USDC);
+    ExactEvmPayload {
+        signature: key
+            .sign_hash_sync(&hash)
+            .unwrap()
+            .as_bytes()
+            .to_vec()
+            .into(),
+        authorization,
+    }
+}
+
+/// A v2 request carrying `payload` for `requirements`.
+pub(crate) fn request(
+    requirements: &PaymentRequirements,
+    payload: &ExactEvmPayload,
+) -> VerifyRequest {
+    request_with(requirements, serde_json::to_value(payload).unwrap())
+}
+
+/// A v2 request carrying any JSON object as its payload.
+pub(crate) fn request_with(
+    requirements: &PaymentRequirements,
+    payload: serde_json::Value,
+) -> VerifyRequest {
+    let serde_json::Value::Object(payload) = payload else {
+        panic!("a payload is an object")
+    };
+    VerifyRequest::v2(
+        PaymentPayload::new(requirements.clone(), payload, None),
+        requirements.clone(),
+    )
+}
+
+/// The keys settlements are sent from. Not the testkit's own facilitator key, which mints and
+/// deploys through its provider: a key has one nonce sequence, and this one is the
+/// facilitator's to manage.
+pub(crate) fn settler(chain: &LocalChain, index: usize) -> PrivateKeySigner {
+    chain.accounts().others[4 + index].clone()
+}
+
+/// A chain whose facilitator settles with [`settler`] 0.
+pub(crate) async fn evm_chain(chain: &LocalChain) -> Arc<EvmChain> {
+    evm_chain_with(chain, |builder| builder).await
+}
+
+pub(crate) async fn evm_chain_with(
+    chain: &LocalChain,
+    configure: impl FnOnce(coinslot_evm::EvmChainBuilder) -> coinslot_evm::EvmChainBuilder,
+) -> Arc<EvmChain> {
+    let builder = EvmChain::builder(chain.provider().clone())
+        .with_signer(settler(chain, 0))
+        .with_receipt_timeout(Duration::from_secs(10));
+    Arc::new(configure(builder).build().await.unwrap())
+}
+
+pub(crate) async fn facilitator(chain: &LocalChain) -> ExactEvmFacilitator {
+    ExactEvmFacilitator::new(evm_chain(chain).await)
+}

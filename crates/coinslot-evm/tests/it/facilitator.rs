@@ -1,0 +1,550 @@
+//! The facilitator side: a valid payment verifies and settles for exactly its amount; every
+//! refusal names its reason and moves nothing; late and concurrent settlements.
+
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider as _;
+use alloy::signers::local::PrivateKeySigner;
+use coinslot_core::{
+    ErrorReason, PaymentRequirements, SchemeClient, SchemeFacilitator, VerifyRequest,
+};
+use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator, ExactEvmPayload};
+use coinslot_testkit::{LocalChain, PAYER_USDC, USDC};
+use serde_json::json;
+
+use crate::common::{
+    AMOUNT, authorization, evm_chain_with, facilitator, request, request_with, requirements,
+    settler, signed, unix_now,
+};
+
+/// The payer's and the payee's balances.
+async fn balances(chain: &LocalChain) -> (U256, U256) {
+    (
+        chain
+            .usdc_balance(chain.accounts().payer.address())
+            .await
+            .unwrap(),
+        chain
+            .usdc_balance(chain.accounts().payee.address())
+            .await
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_valid_payment_verifies_settles_and_moves_exactly_the_amount() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let client = ExactEvmClient::new(chain.accounts().payer.clone());
+    let payment = client.create_payment_payload(&offer, None).await.unwrap();
+    let request = VerifyRequest::v2(payment, offer);
+
+    let verified = exact.verify(&request).await.unwrap();
+    assert!(verified.is_valid, "{verified:?}");
+    let payer = chain.accounts().payer.address().to_checksum(None);
+    assert_eq!(verified.payer.as_deref(), Some(payer.as_str()));
+
+    let settled = exact.settle(&request).await.unwrap();
+    assert!(settled.success, "{settled:?}");
+    assert_eq!(settled.network.as_str(), "eip155:84532");
+    assert_eq!(settled.payer.as_deref(), Some(payer.as_str()));
+    let hash: B256 = settled.transaction().parse().unwrap();
+    let receipt = chain
+        .provider()
+        .get_transaction_receipt(hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(receipt.status());
+    assert_eq!(
+        receipt.from,
+        settler(&chain, 0).address(),
+        "sent by the settlement key"
+    );
+    assert_eq!(
+        balances(&chain).await,
+        (U256::from(PAYER_USDC - AMOUNT), U256::from(AMOUNT))
+    );
+
+    // Used once: the same payment again is refused by the chain check, and sends nothing.
+    let again = exact.verify(&request).await.unwrap();
+    assert_eq!(
+        again.invalid_reason,
+        Some(ErrorReason::InvalidExactEvmNonceAlreadyUsed)
+    );
+    let resettled = exact.settle(&request).await.unwrap();
+    assert!(!resettled.success);
+    assert_eq!(resettled.transaction(), "");
+    assert_eq!(
+        balances(&chain).await,
+        (U256::from(PAYER_USDC - AMOUNT), U256::from(AMOUNT))
+    );
+}
+
+#[tokio::test]
+async fn a_v1_payment_verifies_and_settles() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let payload = signed(
+        &chain.accounts().payer,
+        authorization(chain.accounts().payer.address(), &offer),
+    );
+    let request: VerifyRequest = serde_json::from_value(json!({
+        "x402Version": 1,
+        "paymentPayload": {"x402Version": 1, "scheme": "exact", "network": "base-sepolia",
+                           "payload": payload},
+        "paymentRequirements": {
+            "scheme": "exact", "network": "base-sepolia", "maxAmountRequired": AMOUNT.to_string(),
+            "resource": "http://127.0.0.1/paid", "description": "", "mimeType": "",
+            "payTo": offer.pay_to, "maxTimeoutSeconds": 60, "asset": offer.asset,
+            "extra": {"name": "USDC", "version": "2"}
+        }
+    }))
+    .unwrap();
+    assert!(exact.verify(&request).await.unwrap().is_valid);
+    let settled = exact.settle(&request).await.unwrap();
+    assert!(settled.success, "{settled:?}");
+    assert_eq!(balances(&chain).await.1, U256::from(AMOUNT));
+}
+
+/// A signature with the same r and the other s (n − s) and flipped parity: the same signer,
+/// but not the canonical form.
+fn high_s(payload: &ExactEvmPayload) -> ExactEvmPayload {
+    const N: U256 = U256::from_be_slice(&[
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36,
+        0x41, 0x41,
+    ]);
+    let mut bytes = payload.signature.to_vec();
+    let s = U256::from_be_slice(&bytes[32..64]);
+    bytes[32..64].copy_from_slice(&(N - s).to_be_bytes::<32>());
+    bytes[64] = if bytes[64] == 27 { 28 } else { 27 };
+    ExactEvmPayload {
+        signature: bytes.into(),
+        authorization: payload.authorization.clone(),
+    }
+}
+
+#[tokio::test]
+async fn each_bad_payment_is_refused_with_its_reason_and_moves_nothing() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let payer = chain.accounts().payer.clone();
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let honest = || authorization(payer.address(), &offer);
+    let sign = |a| signed(&payer, a);
+    let now = unix_now();
+    let stranger = PrivateKeySigner::random();
+    let poor = chain.accounts().others[0].clone();
+
+    let mut used = sign(honest());
+    let spent = exact.settle(&request(&offer, &used)).await.unwrap();
+    assert!(spent.success, "{spent:?}");
+    used.authorization.value = U256::from(AMOUNT);
+    let before = balances(&chain).await;
+
+    let valid = sign(honest());
+    let edited = |edit: &dyn Fn(&mut coinslot_evm::exact::Authorization)| {
+        let mut a = honest();
+        edit(&mut a);
+        request(&offer, &sign(a))
+    };
+    // An honest authorization signed under another EIP-712 domain.
+    let signed_under = |chain_id: u64, token: Address| {
+        let a = honest();
+        let hash = crate::common::signing_hash(&a, chain_id, token);
+        ExactEvmPayload {
+            signature: alloy::signers::SignerSync::sign_hash_sync(&payer, &hash)
+                .unwrap()
+                .as_bytes()
+                .to_vec()
+                .into(),
+            authorization: a,
+        }
+    };
+    let cases: Vec<(&str, VerifyRequest, ErrorReason)> = vec![
+        (
+            "wrong recipient",
+            edited(&|a| a.to = Address::repeat_byte(0x77)),
+            ErrorReason::InvalidExactEvmRecipientMismatch,
+        ),
+        (
+            "underpayment",
+            edited(&|a| a.value = U256::from(AMOUNT - 1)),
+            ErrorReason::InvalidExactEvmPayloadAuthorizationValueMismatch,
+        ),
+        (
+            "overpayment",
+            edited(&|a| a.value = U256::from(AMOUNT + 1)),
+            ErrorReason::InvalidExactEvmPayloadAuthorizationValueMismatch,
+        ),
+        (
+            "expired",
+            edited(&|a| a.valid_before = U256::from(now - 1)),
+            ErrorReason::InvalidExactEvmPayloadAuthorizationValidBefore,
+        ),
+        (
+            "validBefore inside the 6 s buffer",
+            edited(&|a| a.valid_before = U256::from(now + 3)),
+            ErrorReason::InvalidExactEvmPayloadAuthorizationValidBefore,
+        ),
+        (
+            "not yet valid",
+            edited(&|a| a.valid_after = U256::from(now + 120)),
+            ErrorReason::InvalidExactEvmPayloadAuthorizationValidAfter,
+        ),
+        (
+            "bad signature",
+            request(&offer, &{
+                let mut p = valid.clone();
+                let mut bytes = p.signature.to_vec();
+                bytes[10] ^= 0x01;
+                p.signature = bytes.into();
+                p
+            }),
+            ErrorReason::InvalidExactEvmSignature,
+        ),
+        (
+            "signed by another key",
+            request(&offer, &{
+                let mut p = signed(&stranger, honest());
+                p.authorization.from = payer.address();
+                p
+            }),
+            ErrorReason::InvalidExactEvmSignature,
+        ),
+        (
+            "high-s signature",
+            request(&offer, &high_s(&valid)),
+            ErrorReason::InvalidExactEvmSignature,
+        ),
+        (
+            "wrong chain id",
+            request(&offer, &signed_under(1, USDC)),
+            ErrorReason::InvalidExactEvmSignature,
+        ),
+        (
+            "signed for another token",
+            request(&offer, &signed_under(84532, Address::repeat_byte(0x55))),
+            ErrorReason::InvalidExactEvmSignature,
+        ),
+        (
+            "accepted names another asset",
+            {
+                let mut r = request(&offer, &valid);
+                if let VerifyRequest::V2 {
+                    payment_payload, ..
+                } = &mut r
+                {
+                    payment_payload.accepted.asset = Address::repeat_byte(0x55).to_checksum(None);
+                }
+                r
+            },
+            ErrorReason::InvalidPaymentRequirements,
+        ),
+        (
+            "insufficient balance",
+            request(
+                &offer,
+                &signed(&poor, authorization(poor.address(), &offer)),
+            ),
+            ErrorReason::InvalidExactEvmInsufficientBalance,
+        ),
+        (
+            "nonce already used on chain",
+            request(&offer, &used),
+            ErrorReason::InvalidExactEvmNonceAlreadyUsed,
+        ),
+        (
+            "scheme",
+            request(
+                &PaymentRequirements {
+                    scheme: "upto".into(),
+                    ..offer.clone()
+                },
+                &valid,
+            ),
+            ErrorReason::InvalidExactEvmScheme,
+        ),
+        (
+            "network",
+            request(
+                &PaymentRequirements {
+                    network: "eip155:8453".parse().unwrap(),
+                    ..offer.clone()
+                },
+                &valid,
+            ),
+            ErrorReason::InvalidExactEvmNetworkMismatch,
+        ),
+        (
+            "no EIP-712 domain",
+            request(
+                &PaymentRequirements {
+                    extra: None,
+                    ..offer.clone()
+                },
+                &valid,
+            ),
+            ErrorReason::InvalidExactEvmMissingEip712Domain,
+        ),
+        (
+            "asset without code",
+            request(
+                &PaymentRequirements {
+                    asset: Address::repeat_byte(0x66).to_checksum(None),
+                    ..offer.clone()
+                },
+                &signed_under(84532, Address::repeat_byte(0x66)),
+            ),
+            ErrorReason::AssetNotDeployedContract,
+        ),
+    ];
+
+    // Every signed field, changed after signing (with the requirement following it where a
+    // local check would otherwise catch it first).
+    let mut tampered: Vec<(&str, VerifyRequest, ErrorReason)> = Vec::new();
+    type Edit = fn(&mut coinslot_evm::exact::Authorization);
+    let edits: [(&str, Edit); 5] = [
+        ("from", |a| a.from = Address::repeat_byte(0x42)),
+        ("validAfter", |a| a.valid_after -= U256::from(1)),
+        ("validBefore", |a| a.valid_before += U256::from(1)),
+        ("nonce", |a| a.nonce = B256::repeat_byte(0x42)),
+        ("value", |a| a.value += U256::from(1)),
+    ];
+    for (field, edit) in edits {
+        let mut p = valid.clone();
+        edit(&mut p.authorization);
+        let offer = PaymentRequirements {
+            amount: p.authorization.value.into(),
+            ..offer.clone()
+        };
+        tampered.push((
+            field,
+            request(&offer, &p),
+            ErrorReason::InvalidExactEvmSignature,
+        ));
+    }
+    let mut p = valid.clone();
+    p.authorization.to = Address::repeat_byte(0x43);
+    let to_offer = PaymentRequirements {
+        pay_to: p.authorization.to.to_checksum(None),
+        ..offer.clone()
+    };
+    tampered.push((
+        "to",
+        request(&to_offer, &p),
+        ErrorReason::InvalidExactEvmSignature,
+    ));
+
+    for (name, request, reason) in cases.into_iter().chain(tampered) {
+        let verified = exact.verify(&request).await.unwrap();
+        assert!(!verified.is_valid, "{name}");
+        assert_eq!(
+            verified.invalid_reason.as_ref(),
+            Some(&reason),
+            "{name}: {verified:?}"
+        );
+        let settled = exact.settle(&request).await.unwrap();
+        assert!(!settled.success, "{name}");
+        assert_eq!(
+            settled.error_reason.as_ref(),
+            Some(&reason),
+            "{name}: {settled:?}"
+        );
+        assert_eq!(settled.transaction(), "", "{name}: nothing sent");
+        assert_eq!(balances(&chain).await, before, "{name}: nothing moved");
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_payload_is_refused_field_by_field() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let payer = chain.accounts().payer.clone();
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let valid =
+        serde_json::to_value(signed(&payer, authorization(payer.address(), &offer))).unwrap();
+    let edits: Vec<(&str, &str, serde_json::Value)> = vec![
+        ("signature missing", "/signature", serde_json::Value::Null),
+        ("signature not hex", "/signature", json!("0xzz")),
+        ("signature a number", "/signature", json!(65)),
+        (
+            "authorization missing",
+            "/authorization",
+            serde_json::Value::Null,
+        ),
+        (
+            "from not an address",
+            "/authorization/from",
+            json!("0x1234"),
+        ),
+        ("to not an address", "/authorization/to", json!("merchant")),
+        ("value a number", "/authorization/value", json!(10000)),
+        ("value negative", "/authorization/value", json!("-10000")),
+        ("value with a sign", "/authorization/value", json!("+10000")),
+        ("value hex", "/authorization/value", json!("0x2710")),
+        (
+            "value overflowing",
+            "/authorization/value",
+            json!("1".repeat(80)),
+        ),
+        ("validAfter empty", "/authorization/validAfter", json!("")),
+        (
+            "validBefore fractional",
+            "/authorization/validBefore",
+            json!("1.5"),
+        ),
+        ("nonce short", "/authorization/nonce", json!("0x1234")),
+        (
+            "nonce missing",
+            "/authorization/nonce",
+            serde_json::Value::Null,
+        ),
+    ];
+    for (name, pointer, value) in edits {
+        let mut payload = valid.clone();
+        let (parent, field) = pointer.rsplit_once('/').unwrap();
+        let object = payload
+            .pointer_mut(if parent.is_empty() { "" } else { parent })
+            .unwrap()
+            .as_object_mut()
+            .unwrap();
+        if value.is_null() {
+            object.remove(field);
+        } else {
+            object.insert(field.to_owned(), value);
+        }
+        let request = request_with(&offer, payload);
+        let verified = exact.verify(&request).await.unwrap();
+        assert_eq!(
+            verified.invalid_reason,
+            Some(ErrorReason::InvalidPayload),
+            "{name}: {verified:?}"
+        );
+        assert!(verified.invalid_message.is_some(), "{name}");
+        let settled = exact.settle(&request).await.unwrap();
+        assert_eq!(
+            settled.error_reason,
+            Some(ErrorReason::InvalidPayload),
+            "{name}"
+        );
+    }
+    assert_eq!(balances(&chain).await.1, U256::ZERO);
+}
+
+#[tokio::test]
+async fn a_settlement_mined_after_the_timeout_is_found_and_reported_as_success() {
+    let chain = LocalChain::start().await.unwrap();
+    let evm = evm_chain_with(&chain, |b| {
+        b.with_receipt_timeout(Duration::from_millis(300))
+    })
+    .await;
+    let exact = ExactEvmFacilitator::new(evm);
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let payer = chain.accounts().payer.clone();
+    let request = request(
+        &offer,
+        &signed(&payer, authorization(payer.address(), &offer)),
+    );
+
+    chain.set_automine(false).await.unwrap();
+    let pending = exact.settle(&request).await.unwrap();
+    assert!(!pending.success);
+    assert_eq!(pending.error_reason, Some(ErrorReason::SettlementPending));
+    let sent = pending.transaction().to_owned();
+    assert_eq!(sent.len(), 66, "the pending answer names its transaction");
+
+    // Not mined yet: still pending, and asking sends nothing new.
+    let still = exact.confirm(&request, &pending).await.unwrap();
+    assert_eq!(still.error_reason, Some(ErrorReason::SettlementPending));
+
+    chain.mine().await.unwrap();
+    chain.set_automine(true).await.unwrap();
+    let confirmed = exact.confirm(&request, &pending).await.unwrap();
+    assert!(confirmed.success, "{confirmed:?}");
+    assert_eq!(confirmed.transaction(), sent);
+    assert_eq!(balances(&chain).await.1, U256::from(AMOUNT));
+}
+
+#[tokio::test]
+async fn several_keys_settle_many_payments_at_once_without_nonce_collisions() {
+    let chain = LocalChain::start().await.unwrap();
+    let keys: Vec<PrivateKeySigner> = (0..3).map(|i| settler(&chain, i)).collect();
+    let evm = evm_chain_with(&chain, |mut b| {
+        for key in &keys[1..] {
+            b = b.with_signer(key.clone());
+        }
+        b
+    })
+    .await;
+    assert_eq!(evm.signer_addresses().len(), 3);
+    let exact = ExactEvmFacilitator::new(evm);
+    assert_eq!(exact.signers().len(), 3);
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let payer = chain.accounts().payer.clone();
+    let requests: Vec<VerifyRequest> = (0..12)
+        .map(|_| {
+            request(
+                &offer,
+                &signed(&payer, authorization(payer.address(), &offer)),
+            )
+        })
+        .collect();
+    let results = futures_util::future::join_all(requests.iter().map(|r| exact.settle(r))).await;
+    let mut senders = std::collections::HashSet::new();
+    let mut hashes = std::collections::HashSet::new();
+    for settled in results {
+        let settled = settled.unwrap();
+        assert!(settled.success, "{settled:?}");
+        let hash: B256 = settled.transaction().parse().unwrap();
+        let receipt = chain
+            .provider()
+            .get_transaction_receipt(hash)
+            .await
+            .unwrap()
+            .unwrap();
+        senders.insert(receipt.from);
+        hashes.insert(hash);
+    }
+    assert_eq!(hashes.len(), 12);
+    assert_eq!(senders.len(), 3, "round-robin over the keys");
+    assert_eq!(balances(&chain).await.1, U256::from(12 * AMOUNT));
+}
+
+#[tokio::test]
+async fn a_gas_price_above_the_cap_sends_nothing() {
+    let chain = LocalChain::start().await.unwrap();
+    let evm = evm_chain_with(&chain, |b| b.with_max_fee_per_gas(1)).await;
+    let exact = ExactEvmFacilitator::new(evm);
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let payer = chain.accounts().payer.clone();
+    let request = request(
+        &offer,
+        &signed(&payer, authorization(payer.address(), &offer)),
+    );
+    assert!(exact.verify(&request).await.unwrap().is_valid);
+    let error = exact.settle(&request).await.unwrap_err();
+    assert!(error.to_string().contains("above the cap"), "{error}");
+    assert_eq!(balances(&chain).await.1, U256::ZERO);
+}
+
+#[tokio::test]
+async fn the_settlement_key_is_the_authorization_not_its_encoding() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let payer = chain.accounts().payer.clone();
+    let payload = signed(&payer, authorization(payer.address(), &offer));
+    let key = exact.settlement_key(&request(&offer, &payload));
+    // The same authorization with a malleated signature is the same money movement.
+    assert_eq!(
+        key,
+        exact.settlement_key(&request(&offer, &high_s(&payload)))
+    );
+    let other = signed(&payer, authorization(payer.address(), &offer));
+    assert_ne!(key, exact.settlement_key(&request(&offer, &other)));
+}
