@@ -157,6 +157,15 @@ pub enum Error {
         /// Its error text, or a description of what was wrong with the body.
         message: String,
     },
+    /// A facilitator's record of settlements could not be read or written.
+    #[error("settlement store error: {message}")]
+    Store {
+        /// What failed.
+        message: String,
+        /// The underlying error, if any.
+        #[source]
+        source: Option<BoxedSource>,
+    },
     /// A chain node (RPC) failed while verifying or settling.
     #[error("chain error: {message}")]
     Chain {
@@ -259,6 +268,15 @@ impl Error {
     #[cold]
     pub fn chain(message: impl Into<String>, source: impl Into<BoxedSource>) -> Self {
         Self::Chain {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// A [`Error::Store`] from a message and an underlying error.
+    #[cold]
+    pub fn store(message: impl Into<String>, source: impl Into<BoxedSource>) -> Self {
+        Self::Store {
             message: message.into(),
             source: Some(source.into()),
         }

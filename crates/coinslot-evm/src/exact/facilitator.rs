@@ -32,6 +32,7 @@ use crate::chain::EvmChain;
 pub struct ExactEvmFacilitator {
     chain: Arc<EvmChain>,
     erc6492_factories: Vec<Address>,
+    assets: Vec<Address>,
 }
 
 impl ExactEvmFacilitator {
@@ -41,7 +42,18 @@ impl ExactEvmFacilitator {
         Self {
             chain,
             erc6492_factories: Vec::new(),
+            assets: Vec::new(),
         }
+    }
+
+    /// Settles only the listed tokens (call once per token); with none listed, any EIP-3009
+    /// token is settled. Another asset is refused with `invalid_payment_requirements`.
+    #[must_use]
+    pub fn with_asset(mut self, asset: Address) -> Self {
+        if !self.assets.contains(&asset) {
+            self.assets.push(asset);
+        }
+        self
     }
 
     /// Accepts ERC-6492 signatures of wallets that `factory` deploys. Settling such a payment

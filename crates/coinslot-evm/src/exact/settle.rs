@@ -88,19 +88,50 @@ pub(super) async fn send(
             });
         }
     };
-    match chain.wait_for_receipt(hash).await? {
-        Some(receipt) => outcome(chain, verified, &receipt, Some(&input), network).await,
-        None => {
-            lost_or_late(
-                chain,
-                verified.asset,
-                &verified.payload.authorization,
-                hash,
-                network,
-            )
-            .await
+    // From here the transaction is out: a failing node can delay the answer, never turn it
+    // into an error that would let the payment be tried again as if nothing had been sent.
+    let answer = async {
+        match chain.wait_for_receipt(hash).await? {
+            Some(receipt) => {
+                outcome(chain, verified, &receipt, Some(&input), network.clone()).await
+            }
+            None => {
+                lost_or_late(
+                    chain,
+                    verified.asset,
+                    &verified.payload.authorization,
+                    hash,
+                    network.clone(),
+                )
+                .await
+            }
         }
-    }
+    };
+    Ok(answer.await.unwrap_or_else(|error| {
+        pending(
+            hash,
+            network,
+            &verified.payload.authorization,
+            &format!("the settlement was sent; its outcome is not known yet: {error}"),
+        )
+    }))
+}
+
+/// The answer for a transaction sent but not yet known to be mined.
+fn pending(
+    sent: TxHash,
+    network: Network,
+    authorization: &Authorization,
+    message: &str,
+) -> SettleResponse {
+    let mut response = SettleResponse::failure(
+        ErrorReason::SettlementPending,
+        network,
+        Some(authorization.from.to_checksum(None)),
+    )
+    .with_message(message);
+    response.transaction = Some(sent.to_string());
+    response
 }
 
 /// What a mined settlement means.
@@ -213,14 +244,12 @@ async fn lost_or_late(
     if let Some(receipt) = find_transfer(chain, asset, authorization, sent).await? {
         return outcome_of(chain, asset, authorization, &receipt, None, network).await;
     }
-    let mut response = SettleResponse::failure(
-        ErrorReason::SettlementPending,
-        network.clone(),
-        Some(authorization.from.to_checksum(None)),
-    )
-    .with_message("the settlement was sent but not mined in time; settle again for its outcome");
-    response.transaction = Some(sent.to_string());
-    Ok(response)
+    Ok(pending(
+        sent,
+        network,
+        authorization,
+        "the settlement was sent but not mined in time; settle again for its outcome",
+    ))
 }
 
 /// The receipt of whatever transaction used this authorization: `sent` if it is mined, else

@@ -1,0 +1,369 @@
+//! [`LocalFacilitator`]: the registry of scheme facilitators behind the [`Facilitator`] trait,
+//! settling each payment exactly once.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use coinslot_core::{
+    BoxFuture, Error, ErrorReason, Facilitator, Network, NetworkPattern, Result, SchemeFacilitator,
+    SettleRequest, SettleResponse, SupportedResponse, VerifyRequest, VerifyResponse,
+};
+use sha2::{Digest as _, Sha256};
+use tokio::sync::watch;
+
+use crate::registry::Registry;
+use crate::store::{MemoryStore, Record, SettlementStore};
+
+/// The answer every caller of one settlement gets; errors are shared as text.
+type Shared = std::result::Result<SettleResponse, String>;
+
+/// Verifies and settles with the scheme facilitators it holds, in this process.
+///
+/// Settlement is exactly-once: concurrent settles of one payment in this process wait for
+/// the first and get its answer; the [`SettlementStore`] carries the guarantee across
+/// processes and restarts; a payment recorded as settled, sent or in flight is not verified
+/// as fresh. The settling itself runs in its own task, so a caller that goes away (a client
+/// hanging up) cannot cut a settlement off between sending and recording.
+///
+/// ```no_run
+/// # async fn f(exact: coinslot_evm::exact::ExactEvmFacilitator) -> coinslot_core::Result<()> {
+/// use coinslot_core::Facilitator;
+/// use coinslot_facilitator::LocalFacilitator;
+/// use coinslot_facilitator::store::SqliteStore;
+///
+/// let facilitator = LocalFacilitator::builder()
+///     .with_scheme(exact)
+///     .with_store(SqliteStore::open("settlements.db")?)
+///     .build();
+/// let supported = facilitator.supported().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct LocalFacilitator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    store: Box<dyn SettlementStore>,
+    /// Settlements running in this process, by key.
+    running: Mutex<HashMap<String, watch::Receiver<Option<Shared>>>>,
+}
+
+impl fmt::Debug for LocalFacilitator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalFacilitator")
+            .field("registry", &self.inner.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`LocalFacilitator`].
+#[derive(Debug)]
+pub struct LocalFacilitatorBuilder {
+    registry: Registry,
+    store: Option<Box<dyn SettlementStore>>,
+}
+
+impl fmt::Debug for dyn SettlementStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SettlementStore")
+    }
+}
+
+impl LocalFacilitatorBuilder {
+    /// Handles `scheme` in versions 1 and 2 on the networks it names.
+    #[must_use]
+    pub fn with_scheme(mut self, scheme: impl SchemeFacilitator + 'static) -> Self {
+        self.registry.register(Arc::new(scheme));
+        self
+    }
+
+    /// Handles `scheme` in one version on the networks `pattern` matches.
+    #[must_use]
+    pub fn with_scheme_for(
+        mut self,
+        x402_version: u8,
+        pattern: NetworkPattern,
+        scheme: impl SchemeFacilitator + 'static,
+    ) -> Self {
+        self.registry
+            .register_for(x402_version, pattern, Arc::new(scheme));
+        self
+    }
+
+    /// Records settlements in `store` (default: a [`MemoryStore`]).
+    #[must_use]
+    pub fn with_store(mut self, store: impl SettlementStore) -> Self {
+        self.store = Some(Box::new(store));
+        self
+    }
+
+    /// Advertises an extension in `/supported`.
+    #[must_use]
+    pub fn with_extension(mut self, name: impl Into<String>) -> Self {
+        self.registry.advertise_extension(name);
+        self
+    }
+
+    /// The facilitator.
+    pub fn build(self) -> LocalFacilitator {
+        LocalFacilitator {
+            inner: Arc::new(Inner {
+                registry: self.registry,
+                store: self.store.unwrap_or_else(|| Box::new(MemoryStore::new())),
+                running: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+}
+
+/// Whether a settle answer says the transaction is out but not confirmed.
+fn is_pending(response: &SettleResponse) -> bool {
+    !response.success
+        && response.error_reason == Some(ErrorReason::SettlementPending)
+        && !response.transaction().is_empty()
+}
+
+/// The store key of a request: a hash of what the scheme says identifies the settlement.
+fn store_key(scheme: &dyn SchemeFacilitator, request: &VerifyRequest) -> String {
+    let digest = Sha256::digest(scheme.settlement_key(request).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn payer(request: &VerifyRequest) -> Option<String> {
+    request
+        .payload()
+        .get("authorization")
+        .and_then(|a| a.get("from"))
+        .and_then(|from| from.as_str())
+        .map(str::to_owned)
+}
+
+enum Role {
+    Leader(
+        watch::Sender<Option<Shared>>,
+        watch::Receiver<Option<Shared>>,
+    ),
+    Follower(watch::Receiver<Option<Shared>>),
+}
+
+impl LocalFacilitator {
+    /// Starts a facilitator with no schemes and a [`MemoryStore`].
+    pub fn builder() -> LocalFacilitatorBuilder {
+        LocalFacilitatorBuilder {
+            registry: Registry::new(),
+            store: None,
+        }
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    fn route(&self, request: &VerifyRequest) -> Result<(Network, Arc<dyn SchemeFacilitator>)> {
+        let network = request.network()?;
+        let scheme = self
+            .inner
+            .registry
+            .find(request.x402_version(), request.scheme(), &network)
+            .ok_or_else(|| Error::Unsupported {
+                scheme: request.scheme().to_owned(),
+                network: request.network_name().to_owned(),
+            })?;
+        Ok((network, Arc::clone(scheme)))
+    }
+
+    async fn verify_request(&self, request: &VerifyRequest) -> Result<VerifyResponse> {
+        let scheme = match self.route(request) {
+            Ok((_, scheme)) => scheme,
+            Err(Error::Unsupported { .. }) => {
+                return Ok(VerifyResponse::invalid(
+                    ErrorReason::UnsupportedScheme,
+                    payer(request),
+                ));
+            }
+            Err(_) => {
+                return Ok(VerifyResponse::invalid(
+                    ErrorReason::InvalidNetwork,
+                    payer(request),
+                ));
+            }
+        };
+        let key = store_key(scheme.as_ref(), request);
+        let running = self
+            .inner
+            .running
+            .lock()
+            .is_ok_and(|running| running.contains_key(&key));
+        let seen = if running {
+            Some("this payment is being settled")
+        } else {
+            match self.inner.store.get(&key).await? {
+                Some(Record::InFlight | Record::Pending(_)) => {
+                    Some("this payment is being settled")
+                }
+                Some(Record::Settled(response)) if response.success => {
+                    Some("this payment has been settled")
+                }
+                Some(Record::Settled(_)) | None => None,
+            }
+        };
+        match seen {
+            Some(message) => Ok(VerifyResponse::invalid(
+                ErrorReason::DuplicateSettlement,
+                payer(request),
+            )
+            .with_message(message)),
+            None => scheme.verify(request).await,
+        }
+    }
+
+    async fn settle_request(&self, request: &SettleRequest) -> Result<SettleResponse> {
+        let (network, scheme) = match self.route(request) {
+            Ok(routed) => routed,
+            Err(Error::Unsupported { .. }) => {
+                return Ok(SettleResponse::failure(
+                    ErrorReason::UnsupportedScheme,
+                    request.network()?,
+                    payer(request),
+                ));
+            }
+            Err(error) => return Err(error),
+        };
+        let key = store_key(scheme.as_ref(), request);
+        let role = {
+            let mut running = self.inner.running.lock().map_err(|_| Error::Store {
+                message: "the facilitator's lock is poisoned".into(),
+                source: None,
+            })?;
+            match running.get(&key) {
+                Some(receiver) => Role::Follower(receiver.clone()),
+                None => {
+                    let (sender, receiver) = watch::channel(None);
+                    running.insert(key.clone(), receiver.clone());
+                    Role::Leader(sender, receiver)
+                }
+            }
+        };
+        let mut receiver = match role {
+            Role::Follower(receiver) => receiver,
+            Role::Leader(sender, receiver) => {
+                let inner = Arc::clone(&self.inner);
+                let request = request.clone();
+                tokio::spawn(async move {
+                    let answer = inner
+                        .settle_once(scheme.as_ref(), &key, &request, network)
+                        .await
+                        .map_err(|e| e.to_string());
+                    // Publish, then forget: a later caller finds the record in the store.
+                    let _ = sender.send(Some(answer));
+                    if let Ok(mut running) = inner.running.lock() {
+                        running.remove(&key);
+                    }
+                });
+                receiver
+            }
+        };
+        let answer = receiver
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| Error::Store {
+                message: "the settlement task ended without an answer".into(),
+                source: None,
+            })?
+            .clone();
+        match answer {
+            Some(Ok(response)) => Ok(response),
+            Some(Err(message)) => Err(Error::Chain {
+                message,
+                source: None,
+            }),
+            None => Err(Error::Store {
+                message: "the settlement task ended without an answer".into(),
+                source: None,
+            }),
+        }
+    }
+}
+
+impl Inner {
+    async fn settle_once(
+        &self,
+        scheme: &dyn SchemeFacilitator,
+        key: &str,
+        request: &SettleRequest,
+        network: Network,
+    ) -> Result<SettleResponse> {
+        match self.store.claim(key).await? {
+            None => {}
+            Some(Record::Settled(response)) => return Ok(response),
+            Some(Record::Pending(pending)) => {
+                let response = scheme.confirm(request, &pending).await?;
+                if !is_pending(&response) {
+                    self.store
+                        .put(key, &Record::Settled(response.clone()))
+                        .await?;
+                }
+                return Ok(response);
+            }
+            Some(Record::InFlight) => {
+                return Ok(SettleResponse::failure(
+                    ErrorReason::SettlementPending,
+                    network,
+                    payer(request),
+                )
+                .with_message("another facilitator is settling this payment"));
+            }
+        }
+        let response = match scheme.settle(request).await {
+            Ok(response) => response,
+            Err(error) => {
+                // The scheme sends nothing it cannot account for: an error means nothing left.
+                if let Err(release) = self.store.release(key).await {
+                    tracing::error!(%key, %release, "could not release a settlement claim");
+                }
+                return Err(error);
+            }
+        };
+        if !response.success && response.transaction().is_empty() {
+            // Refused before anything was sent: the payment may be tried again.
+            self.store.release(key).await?;
+            return Ok(response);
+        }
+        let record = if is_pending(&response) {
+            Record::Pending(response.clone())
+        } else {
+            Record::Settled(response.clone())
+        };
+        if let Err(error) = self.store.put(key, &record).await {
+            // The money moved (or may have): answer truly; the claim stays in flight, which
+            // refuses the payment again rather than risk a second transaction.
+            tracing::error!(%key, %error, "could not record a settlement");
+        }
+        tracing::info!(
+            %key,
+            success = response.success,
+            transaction = response.transaction(),
+            reason = response.error_reason.as_ref().map(|r| r.as_str()),
+            "settled"
+        );
+        Ok(response)
+    }
+}
+
+impl Facilitator for LocalFacilitator {
+    fn verify<'a>(&'a self, request: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>> {
+        Box::pin(self.verify_request(request))
+    }
+
+    fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>> {
+        Box::pin(self.settle_request(request))
+    }
+
+    fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>> {
+        Box::pin(async move { Ok(self.inner.registry.supported()) })
+    }
+}

@@ -1,0 +1,89 @@
+//! Fixtures: a facilitator for `exact` on the local chain, served on a loopback port.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use alloy::signers::local::PrivateKeySigner;
+use coinslot_core::{PaymentPayload, PaymentRequirements, SchemeClient, VerifyRequest};
+use coinslot_evm::EvmChain;
+use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
+use coinslot_facilitator::store::SettlementStore;
+use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
+use coinslot_testkit::{LocalChain, USDC};
+use serde_json::json;
+
+/// 0.01 USDC.
+pub(crate) const AMOUNT: u64 = 10_000;
+
+/// The key that sends settlements (not the testkit's own, which mints through its provider).
+pub(crate) fn settler(chain: &LocalChain) -> PrivateKeySigner {
+    chain.accounts().others[4].clone()
+}
+
+pub(crate) fn requirements(chain: &LocalChain) -> PaymentRequirements {
+    serde_json::from_value(json!({
+        "scheme": "exact",
+        "network": "eip155:84532",
+        "amount": AMOUNT.to_string(),
+        "asset": USDC.to_checksum(None),
+        "payTo": chain.accounts().payee.address().to_checksum(None),
+        "maxTimeoutSeconds": 60,
+        "extra": {"name": "USDC", "version": "2"}
+    }))
+    .unwrap()
+}
+
+/// A fresh payment by the payer, as our client signs it.
+pub(crate) async fn payment(chain: &LocalChain) -> VerifyRequest {
+    let offer = requirements(chain);
+    let client = ExactEvmClient::new(chain.accounts().payer.clone());
+    let payload: PaymentPayload = client.create_payment_payload(&offer, None).await.unwrap();
+    VerifyRequest::v2(payload, offer)
+}
+
+/// `exact` on the local chain, settling with [`settler`].
+pub(crate) async fn exact(chain: &LocalChain, receipt_timeout: Duration) -> ExactEvmFacilitator {
+    let evm = EvmChain::builder(chain.provider().clone())
+        .with_signer(settler(chain))
+        .with_receipt_timeout(receipt_timeout)
+        .build()
+        .await
+        .unwrap();
+    ExactEvmFacilitator::new(Arc::new(evm))
+}
+
+pub(crate) async fn local(chain: &LocalChain, store: impl SettlementStore) -> LocalFacilitator {
+    LocalFacilitator::builder()
+        .with_scheme(exact(chain, Duration::from_secs(10)).await)
+        .with_store(store)
+        .build()
+}
+
+/// Serves `api` on a free loopback port; returns its base URL. The server lives as long as
+/// the test's runtime.
+pub(crate) async fn serve(api: FacilitatorApi) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, api.into_router()).await.unwrap();
+    });
+    format!("http://{address}")
+}
+
+/// How many transactions the settlement key has sent.
+pub(crate) async fn sent_by_settler(chain: &LocalChain) -> u64 {
+    use alloy::providers::Provider as _;
+    chain
+        .provider()
+        .get_transaction_count(settler(chain).address())
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn payee_balance(chain: &LocalChain) -> U256 {
+    chain
+        .usdc_balance(chain.accounts().payee.address())
+        .await
+        .unwrap()
+}

@@ -1,0 +1,131 @@
+//! One payment, one transaction: concurrent settles, a settlement in progress, a late
+//! transaction, a restart.
+
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use coinslot_core::{ErrorReason, Facilitator};
+use coinslot_facilitator::store::{MemoryStore, SqliteStore};
+use coinslot_facilitator::{FacilitatorApi, HttpFacilitator, LocalFacilitator};
+use coinslot_testkit::LocalChain;
+
+use crate::common::{AMOUNT, exact, local, payee_balance, payment, sent_by_settler, serve};
+
+#[tokio::test]
+async fn fifty_concurrent_settles_over_http_send_one_transaction_and_get_one_answer() {
+    let chain = LocalChain::start().await.unwrap();
+    let url = serve(FacilitatorApi::new(local(&chain, MemoryStore::new()).await)).await;
+    let client = HttpFacilitator::new(&url).unwrap();
+    let request = payment(&chain).await;
+
+    let answers = futures_util::future::join_all((0..50).map(|_| client.settle(&request))).await;
+    let answers: Vec<_> = answers.into_iter().map(Result::unwrap).collect();
+    assert!(answers[0].success, "{:?}", answers[0]);
+    assert!(
+        answers.iter().all(|a| a == &answers[0]),
+        "50 identical answers"
+    );
+    assert_eq!(sent_by_settler(&chain).await, 1, "one transaction");
+    assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+
+    // And later, the same answer again, still without a transaction.
+    assert_eq!(client.settle(&request).await.unwrap(), answers[0]);
+    assert_eq!(sent_by_settler(&chain).await, 1);
+}
+
+#[tokio::test]
+async fn a_payment_being_settled_or_settled_is_not_verified_as_fresh() {
+    let chain = LocalChain::start().await.unwrap();
+    let facilitator = LocalFacilitator::builder()
+        .with_scheme(exact(&chain, Duration::from_secs(20)).await)
+        .build();
+    let request = payment(&chain).await;
+    assert!(facilitator.verify(&request).await.unwrap().is_valid);
+
+    // Hold the settlement in the mempool, and verify meanwhile.
+    chain.set_automine(false).await.unwrap();
+    let settling = {
+        let facilitator = facilitator.clone();
+        let request = request.clone();
+        tokio::spawn(async move { facilitator.settle(&request).await })
+    };
+    while sent_by_pending(&chain).await == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let meanwhile = facilitator.verify(&request).await.unwrap();
+    assert_eq!(
+        meanwhile.invalid_reason,
+        Some(ErrorReason::DuplicateSettlement)
+    );
+
+    chain.mine().await.unwrap();
+    chain.set_automine(true).await.unwrap();
+    let settled = settling.await.unwrap().unwrap();
+    assert!(settled.success, "{settled:?}");
+    let after = facilitator.verify(&request).await.unwrap();
+    assert_eq!(after.invalid_reason, Some(ErrorReason::DuplicateSettlement));
+}
+
+/// Transactions of the settlement key counted with the mempool.
+async fn sent_by_pending(chain: &LocalChain) -> u64 {
+    use alloy::providers::Provider as _;
+    chain
+        .provider()
+        .get_transaction_count(crate::common::settler(chain).address())
+        .pending()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_transaction_mined_after_the_timeout_is_reported_as_the_success_it_is() {
+    let chain = LocalChain::start().await.unwrap();
+    let facilitator = LocalFacilitator::builder()
+        .with_scheme(exact(&chain, Duration::from_millis(300)).await)
+        .build();
+    let request = payment(&chain).await;
+
+    chain.set_automine(false).await.unwrap();
+    let first = facilitator.settle(&request).await.unwrap();
+    assert_eq!(first.error_reason, Some(ErrorReason::SettlementPending));
+    let sent = first.transaction().to_owned();
+    assert!(!sent.is_empty());
+
+    // Asked again while it waits: still pending, nothing new sent.
+    let second = facilitator.settle(&request).await.unwrap();
+    assert_eq!(second.error_reason, Some(ErrorReason::SettlementPending));
+    assert_eq!(sent_by_pending(&chain).await, 1);
+
+    chain.mine().await.unwrap();
+    chain.set_automine(true).await.unwrap();
+    let third = facilitator.settle(&request).await.unwrap();
+    assert!(third.success, "{third:?}");
+    assert_eq!(third.transaction(), sent);
+    assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+    assert_eq!(sent_by_settler(&chain).await, 1);
+}
+
+#[tokio::test]
+async fn with_sqlite_a_restarted_facilitator_still_refuses_what_it_settled() {
+    let chain = LocalChain::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("settlements.db");
+    let request = payment(&chain).await;
+
+    let first = {
+        let facilitator = local(&chain, SqliteStore::open(&path).unwrap()).await;
+        facilitator.settle(&request).await.unwrap()
+    };
+    assert!(first.success, "{first:?}");
+
+    // A new process, in effect: new facilitator, new store handle, same file.
+    let restarted = local(&chain, SqliteStore::open(&path).unwrap()).await;
+    let verified = restarted.verify(&request).await.unwrap();
+    assert_eq!(
+        verified.invalid_reason,
+        Some(ErrorReason::DuplicateSettlement)
+    );
+    assert_eq!(restarted.settle(&request).await.unwrap(), first);
+    assert_eq!(sent_by_settler(&chain).await, 1);
+    assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+}

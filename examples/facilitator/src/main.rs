@@ -1,0 +1,105 @@
+//! The facilitator service: coinslot's `exact` EIP-3009 facilitator over HTTP, configured the
+//! way the reference end-to-end suite drives facilitators.
+//!
+//! Environment:
+//! - `PORT`: where to listen, on all interfaces (default 4022);
+//! - `EVM_PRIVATE_KEY`: the settlement key, or several separated by commas (each gets its own
+//!   nonce sequence, so more keys settle more payments at once);
+//! - `EVM_RPC_URL`: the chain's JSON-RPC endpoint (default `http://127.0.0.1:8545`);
+//! - `FACILITATOR_API_KEY`: if set, `/verify`, `/settle` and `/supported` require
+//!   `Authorization: Bearer <key>`;
+//! - `FACILITATOR_CONFIG`: a JSON file for what the environment does not say (see
+//!   `config.rs`): the store, assets, gas cap, receipt timeout, ERC-6492 factories.
+//!
+//! Prints `Facilitator listening on http://…` once it accepts connections.
+
+mod config;
+
+use std::sync::Arc;
+
+use alloy::providers::{Provider as _, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use coinslot_evm::EvmChain;
+use coinslot_evm::exact::ExactEvmFacilitator;
+use coinslot_facilitator::store::{MemoryStore, SqliteStore};
+use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(message) = run().await {
+        eprintln!("facilitator: {message}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config = Config::from_env()?;
+    let keys = config
+        .private_keys
+        .iter()
+        .map(|key| {
+            key.parse::<PrivateKeySigner>()
+                .map_err(|_| "EVM_PRIVATE_KEY holds a value that is not a private key".to_owned())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let url = config
+        .rpc_url
+        .parse()
+        .map_err(|e| format!("EVM_RPC_URL {:?}: {e}", config.rpc_url))?;
+    let provider = ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_http(url)
+        .erased();
+    let mut chain = EvmChain::builder(provider).with_receipt_timeout(config.receipt_timeout());
+    for key in keys {
+        chain = chain.with_signer(key);
+    }
+    if let Some(cap) = config.max_fee_per_gas_wei {
+        chain = chain.with_max_fee_per_gas(cap);
+    }
+    let chain = Arc::new(chain.build().await.map_err(|e| e.to_string())?);
+    let mut exact = ExactEvmFacilitator::new(Arc::clone(&chain));
+    for factory in &config.erc6492_factories {
+        exact = exact.with_erc6492_factory(*factory);
+    }
+    for asset in &config.assets {
+        exact = exact.with_asset(*asset);
+    }
+    let facilitator = LocalFacilitator::builder().with_scheme(exact);
+    let facilitator = match &config.store {
+        Some(path) => facilitator.with_store(SqliteStore::open(path).map_err(|e| e.to_string())?),
+        None => facilitator.with_store(MemoryStore::new()),
+    }
+    .build();
+
+    let mut api = FacilitatorApi::new(facilitator);
+    if let Some(key) = &config.api_key {
+        api = api.with_bearer_token(key.clone());
+    }
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
+        .await
+        .map_err(|e| format!("cannot listen on port {}: {e}", config.port))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    println!(
+        "Facilitator listening on http://127.0.0.1:{} ({} on {}, signers {:?})",
+        address.port(),
+        chain.network(),
+        config.rpc_url,
+        chain.signer_addresses()
+    );
+    axum::serve(listener, api.into_router())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
