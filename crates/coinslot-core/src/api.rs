@@ -160,6 +160,28 @@ impl<'de> Deserialize<'de> for VerifyRequest {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = RequestIn::deserialize(deserializer)?;
         let field = |name: &str, err: serde_json::Error| D::Error::custom(format!("{name}: {err}"));
+        // serde's derived structs also accept a JSON array of the fields in order; the wire
+        // has objects only, and anything else is refused rather than guessed at.
+        let objects = [
+            ("paymentPayload", Some(&raw.payment_payload)),
+            ("paymentRequirements", Some(&raw.payment_requirements)),
+            (
+                "paymentPayload.accepted",
+                raw.payment_payload.get("accepted"),
+            ),
+            (
+                "paymentPayload.resource",
+                raw.payment_payload.get("resource"),
+            ),
+        ];
+        for (name, value) in objects {
+            if let Some(value) = value
+                && !value.is_object()
+                && !(name == "paymentPayload.resource" && value.is_null())
+            {
+                return Err(D::Error::custom(format!("{name}: expected a JSON object")));
+            }
+        }
         match raw.x402_version {
             1 => Ok(Self::V1 {
                 payment_payload: serde_json::from_value(raw.payment_payload)

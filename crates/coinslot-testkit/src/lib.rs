@@ -25,6 +25,7 @@
 pub mod bindings;
 mod chain;
 mod error;
+pub mod reference;
 pub mod tools;
 
 pub use chain::{

@@ -129,6 +129,25 @@ async fn routes_answer_with_the_reference_bodies_and_statuses() {
             v.as_object_mut().unwrap().remove("paymentRequirements");
             serde_json::to_vec(&v).unwrap()
         }),
+        ("requirements as an array", {
+            let mut v: Value = serde_json::from_slice(&request).unwrap();
+            let r = v["paymentRequirements"].clone();
+            v["paymentRequirements"] = json!([
+                r["scheme"],
+                r["network"],
+                r["amount"],
+                r["asset"],
+                r["payTo"],
+                r["maxTimeoutSeconds"],
+                r["extra"]
+            ]);
+            serde_json::to_vec(&v).unwrap()
+        }),
+        ("accepted as an array", {
+            let mut v: Value = serde_json::from_slice(&request).unwrap();
+            v["paymentPayload"]["accepted"] = json!(["exact"]);
+            serde_json::to_vec(&v).unwrap()
+        }),
         ("amount a number", {
             let mut v: Value = serde_json::from_slice(&request).unwrap();
             v["paymentRequirements"]["amount"] = json!(10000);

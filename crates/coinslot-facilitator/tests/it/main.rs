@@ -5,4 +5,5 @@ mod common;
 mod exactly_once;
 mod http_api;
 mod http_client;
+mod interop;
 mod store;
