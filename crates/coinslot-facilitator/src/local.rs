@@ -132,15 +132,6 @@ fn store_key(scheme: &dyn SchemeFacilitator, request: &VerifyRequest) -> String 
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn payer(request: &VerifyRequest) -> Option<String> {
-    request
-        .payload()
-        .get("authorization")
-        .and_then(|a| a.get("from"))
-        .and_then(|from| from.as_str())
-        .map(str::to_owned)
-}
-
 enum Role {
     Leader(
         watch::Sender<Option<Shared>>,
@@ -182,14 +173,11 @@ impl LocalFacilitator {
             Err(Error::Unsupported { .. }) => {
                 return Ok(VerifyResponse::invalid(
                     ErrorReason::UnsupportedScheme,
-                    payer(request),
+                    None,
                 ));
             }
             Err(_) => {
-                return Ok(VerifyResponse::invalid(
-                    ErrorReason::InvalidNetwork,
-                    payer(request),
-                ));
+                return Ok(VerifyResponse::invalid(ErrorReason::InvalidNetwork, None));
             }
         };
         let key = store_key(scheme.as_ref(), request);
@@ -212,11 +200,10 @@ impl LocalFacilitator {
             }
         };
         match seen {
-            Some(message) => Ok(VerifyResponse::invalid(
-                ErrorReason::DuplicateSettlement,
-                payer(request),
-            )
-            .with_message(message)),
+            Some(message) => Ok(
+                VerifyResponse::invalid(ErrorReason::DuplicateSettlement, None)
+                    .with_message(message),
+            ),
             None => scheme.verify(request).await,
         }
     }
@@ -228,7 +215,7 @@ impl LocalFacilitator {
                 return Ok(SettleResponse::failure(
                     ErrorReason::UnsupportedScheme,
                     request.network()?,
-                    payer(request),
+                    None,
                 ));
             }
             Err(error) => return Err(error),
@@ -310,12 +297,10 @@ impl Inner {
                 return Ok(response);
             }
             Some(Record::InFlight) => {
-                return Ok(SettleResponse::failure(
-                    ErrorReason::SettlementPending,
-                    network,
-                    payer(request),
-                )
-                .with_message("another facilitator is settling this payment"));
+                return Ok(
+                    SettleResponse::failure(ErrorReason::SettlementPending, network, None)
+                        .with_message("another facilitator is settling this payment"),
+                );
             }
         }
         let response = match scheme.settle(request).await {

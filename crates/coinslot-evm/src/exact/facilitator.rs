@@ -11,7 +11,7 @@ use coinslot_core::{
 use super::SCHEME;
 use super::settle;
 use super::types::ExactEvmPayload;
-use super::verify::{self, Parts, Refusal, Verified, claimed_payer, unix_now};
+use super::verify::{self, Parts, Refusal, Simulate, Verified, claimed_payer, unix_now};
 use crate::chain::EvmChain;
 
 /// Verifies and settles `exact` EIP-3009 payments on the chain of an [`EvmChain`].
@@ -73,7 +73,11 @@ impl ExactEvmFacilitator {
         &self.chain
     }
 
-    async fn check(&self, request: &VerifyRequest) -> Result<Result<Verified, Refusal>> {
+    async fn check(
+        &self,
+        request: &VerifyRequest,
+        simulate: Simulate,
+    ) -> Result<Result<Verified, Refusal>> {
         let parts = match Parts::of(request) {
             Ok(parts) => parts,
             Err(refusal) => return Ok(Err(refusal)),
@@ -86,7 +90,8 @@ impl ExactEvmFacilitator {
                 Err(refusal) => return Ok(Err(refusal)),
             };
         Ok(
-            match verify::check_chain(&self.chain, &verified, &parts.requirements).await? {
+            match verify::check_chain(&self.chain, &verified, &parts.requirements, simulate).await?
+            {
                 Ok(()) => Ok(verified),
                 Err(refusal) => Err(refusal),
             },
@@ -102,7 +107,7 @@ impl SchemeFacilitator for ExactEvmFacilitator {
     fn verify<'a>(&'a self, request: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>> {
         Box::pin(async move {
             let payer = claimed_payer(request.payload());
-            Ok(match self.check(request).await? {
+            Ok(match self.check(request, Simulate::Yes).await? {
                 Ok(verified) => {
                     VerifyResponse::valid(verified.payload.authorization.from.to_checksum(None))
                 }
@@ -120,7 +125,7 @@ impl SchemeFacilitator for ExactEvmFacilitator {
     fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>> {
         Box::pin(async move {
             let network = request.network().unwrap_or_else(|_| self.chain.network());
-            match self.check(request).await? {
+            match self.check(request, Simulate::No).await? {
                 Ok(verified) => settle::send(&self.chain, &verified, network).await,
                 Err(refusal) => Ok(settle::refused(
                     refusal,

@@ -93,7 +93,15 @@ pub(super) async fn send(
     let answer = async {
         match chain.wait_for_receipt(hash).await? {
             Some(receipt) => {
-                outcome(chain, verified, &receipt, Some(&input), network.clone()).await
+                outcome_of(
+                    chain,
+                    verified.asset,
+                    &verified.payload.authorization,
+                    &receipt,
+                    Some(&input),
+                    network.clone(),
+                )
+                .await
             }
             None => {
                 lost_or_late(
@@ -135,24 +143,6 @@ fn pending(
 }
 
 /// What a mined settlement means.
-async fn outcome(
-    chain: &EvmChain,
-    verified: &Verified,
-    receipt: &TransactionReceipt,
-    input: Option<&Bytes>,
-    network: Network,
-) -> Result<SettleResponse> {
-    outcome_of(
-        chain,
-        verified.asset,
-        &verified.payload.authorization,
-        receipt,
-        input,
-        network,
-    )
-    .await
-}
-
 async fn outcome_of(
     chain: &EvmChain,
     asset: Address,

@@ -393,17 +393,30 @@ pub(super) fn transfer_calldata(verified: &Verified) -> Bytes {
     }
 }
 
+/// Whether [`check_chain`] also runs the transfer as an `eth_call`. Settlement skips it: the
+/// gas estimate before sending runs the same call and gives the same revert reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Simulate {
+    Yes,
+    No,
+}
+
 /// The chain checks, in one concurrent round: the asset is a contract, the nonce is unused,
-/// the balance covers the value, and the transfer itself goes through in an `eth_call`.
+/// the balance covers the value, and (unless told not to) the transfer itself goes through in
+/// an `eth_call`.
 pub(super) async fn check_chain(
     chain: &EvmChain,
     verified: &Verified,
     requirements: &PaymentRequirements,
+    simulate: Simulate,
 ) -> Checked<()> {
     let a = &verified.payload.authorization;
     let asset = verified.asset;
     let read = |input: Vec<u8>| chain.call(asset, input.into());
     let simulation = async {
+        if simulate == Simulate::No {
+            return Ok(());
+        }
         match &verified.signature {
             PayerSignature::Counterfactual(wrapped) => {
                 erc6492::simulate_undeployed(chain, wrapped, asset, transfer_calldata(verified))
