@@ -154,6 +154,18 @@ async fn outcome_of(
     let payer = authorization.from.to_checksum(None);
     let hash = receipt.transaction_hash.to_string();
     if !receipt.status() {
+        // Someone else may have sent the same authorization first (a front-runner, the payer
+        // themself): then the money went to `to` all the same, and that is the settlement.
+        if let Some(other) = used_by(chain, asset, authorization).await?
+            && other.status()
+            && moved(&other, asset, authorization)
+        {
+            return Ok(SettleResponse::success(
+                other.transaction_hash.to_string(),
+                network,
+                payer,
+            ));
+        }
         let message = match input {
             Some(input) => revert_reason(chain, asset, input, receipt).await?,
             None => None,
@@ -242,8 +254,7 @@ async fn lost_or_late(
     ))
 }
 
-/// The receipt of whatever transaction used this authorization: `sent` if it is mined, else
-/// the one the token's `AuthorizationUsed` event names.
+/// The receipt of `sent` if it is mined, else of whatever transaction used the authorization.
 async fn find_transfer(
     chain: &EvmChain,
     asset: Address,
@@ -253,6 +264,16 @@ async fn find_transfer(
     if let Some(receipt) = chain.receipt(sent).await? {
         return Ok(Some(receipt));
     }
+    used_by(chain, asset, authorization).await
+}
+
+/// The receipt of the transaction the token's `AuthorizationUsed` event names, if the
+/// authorization has been used.
+async fn used_by(
+    chain: &EvmChain,
+    asset: Address,
+    authorization: &Authorization,
+) -> Result<Option<TransactionReceipt>> {
     let used = chain
         .call(
             asset,

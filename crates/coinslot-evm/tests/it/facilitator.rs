@@ -548,3 +548,57 @@ async fn the_settlement_key_is_the_authorization_not_its_encoding() {
     let other = signed(&payer, authorization(payer.address(), &offer));
     assert_ne!(key, exact.settlement_key(&request(&offer, &other)));
 }
+
+#[tokio::test]
+async fn a_settlement_beaten_to_the_authorization_reports_the_transfer_that_happened() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let payer = chain.accounts().payer.clone();
+    let payload = signed(&payer, authorization(payer.address(), &offer));
+    let request = request(&offer, &payload);
+
+    // Our settlement waits in the mempool; a front-runner sends the same authorization.
+    chain.set_automine(false).await.unwrap();
+    let settling = {
+        let request = request.clone();
+        tokio::spawn(async move { exact.settle(&request).await })
+    };
+    let settler_address = settler(&chain, 0).address();
+    while chain
+        .provider()
+        .get_transaction_count(settler_address)
+        .pending()
+        .await
+        .unwrap()
+        == 0
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let a = &payload.authorization;
+    let front_runner = chain.provider_for(&chain.accounts().others[2]);
+    let competing = coinslot_testkit::bindings::TestUsdc::new(USDC, front_runner)
+        .transferWithAuthorization_1(
+            a.from,
+            a.to,
+            a.value,
+            a.valid_after,
+            a.valid_before,
+            a.nonce,
+            payload.signature.clone(),
+        )
+        .gas(200_000)
+        .max_priority_fee_per_gas(50_000_000_000)
+        .max_fee_per_gas(100_000_000_000)
+        .send()
+        .await
+        .unwrap();
+    let competing = *competing.tx_hash();
+    chain.mine().await.unwrap();
+    chain.set_automine(true).await.unwrap();
+
+    let settled = settling.await.unwrap().unwrap();
+    assert!(settled.success, "{settled:?}");
+    assert_eq!(settled.transaction(), competing.to_string());
+    assert_eq!(balances(&chain).await.1, U256::from(AMOUNT));
+}
