@@ -31,7 +31,6 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// The facilitator HTTP API, configured; [`into_router`](Self::into_router) makes the router.
 ///
 /// ```
-/// use coinslot_core::{BoxFuture, Facilitator, Result, SettleRequest, SettleResponse, SupportedResponse, VerifyRequest, VerifyResponse};
 /// use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
 ///
 /// let facilitator = LocalFacilitator::builder().build();

@@ -45,9 +45,15 @@ pub struct Accounts {
     pub payee: PrivateKeySigner,
     /// Sends settlement transactions and pays their gas.
     pub facilitator: PrivateKeySigner,
+    /// Keys for a facilitator under test to send settlements from. The testkit itself never
+    /// sends with them (it uses `facilitator`), so their nonces belong to the code under test.
+    pub settlers: Vec<PrivateKeySigner>,
     /// The other funded keys of anvil, for tests that need more parties.
     pub others: Vec<PrivateKeySigner>,
 }
+
+/// How many of anvil's keys are [`Accounts::settlers`].
+const SETTLERS: usize = 3;
 
 /// A running local chain. Each test starts its own (about half a second): tests never share
 /// state, and the chain stops when this value is dropped.
@@ -137,16 +143,24 @@ impl LocalChain {
             .iter()
             .map(|key| PrivateKeySigner::from(key.clone()))
             .collect();
-        let [facilitator, payer, payee, others @ ..] = keys.as_slice() else {
+        let [facilitator, payer, payee, rest @ ..] = keys.as_slice() else {
             return Err(Error::Tool {
                 tool: "anvil",
                 message: "fewer than three funded keys".to_owned(),
             });
         };
+        let Some(split) = rest.len().checked_sub(SETTLERS) else {
+            return Err(Error::Tool {
+                tool: "anvil",
+                message: "too few funded keys for the settlers".to_owned(),
+            });
+        };
+        let (others, settlers) = rest.split_at(split);
         let accounts = Accounts {
             payer: payer.clone(),
             payee: payee.clone(),
             facilitator: facilitator.clone(),
+            settlers: settlers.to_vec(),
             others: others.to_vec(),
         };
         let provider = ProviderBuilder::new()
@@ -347,6 +361,24 @@ impl LocalChain {
             .await
             .map_err(|e| Error::rpc("anvil_setCode", e))?;
         Ok(())
+    }
+}
+
+/// What a server on the local chain offers: `exact`, `amount` atomic units of the local USDC
+/// paid to `pay_to`, with the token's EIP-712 domain in `extra`, 60 s to pay.
+pub fn exact_requirements(pay_to: Address, amount: u64) -> coinslot_core::PaymentRequirements {
+    coinslot_core::PaymentRequirements {
+        scheme: "exact".to_owned(),
+        network: coinslot_core::Network::eip155(CHAIN_ID),
+        amount: U256::from(amount).into(),
+        asset: USDC.to_checksum(None),
+        pay_to: pay_to.to_checksum(None),
+        max_timeout_seconds: 60,
+        extra: Some(coinslot_core::JsonObject::from_iter([
+            ("name".to_owned(), USDC_NAME.into()),
+            ("version".to_owned(), USDC_VERSION.into()),
+        ])),
+        other: coinslot_core::JsonObject::new(),
     }
 }
 

@@ -43,9 +43,9 @@ fn start(envs: &[(&str, String)]) -> (Service, String) {
 #[tokio::test]
 async fn the_service_starts_from_its_environment_and_serves_the_api() {
     let chain = LocalChain::start().await.unwrap();
-    let keys: Vec<String> = chain.accounts().others[4..6]
+    let keys: Vec<String> = chain.accounts().settlers[..2]
         .iter()
-        .map(|k| format!("0x{}", alloy_hex(k.to_bytes().as_slice())))
+        .map(|k| alloy::primitives::hex::encode_prefixed(k.to_bytes()))
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
@@ -99,8 +99,4 @@ fn a_missing_key_is_a_clear_error_not_a_panic() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("EVM_PRIVATE_KEY is required"), "{stderr}");
-}
-
-fn alloy_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

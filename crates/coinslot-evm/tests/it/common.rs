@@ -14,23 +14,11 @@ use coinslot_evm::exact::{
     Authorization, ExactEvmFacilitator, ExactEvmPayload, TransferWithAuthorization,
 };
 use coinslot_testkit::{CHAIN_ID, LocalChain, USDC};
-use serde_json::json;
 
 /// The price every test asks: 0.01 USDC.
 pub(crate) const AMOUNT: u64 = 10_000;
 
-pub(crate) fn requirements(pay_to: Address, amount: u64) -> PaymentRequirements {
-    serde_json::from_value(json!({
-        "scheme": "exact",
-        "network": "eip155:84532",
-        "amount": amount.to_string(),
-        "asset": USDC.to_checksum(None),
-        "payTo": pay_to.to_checksum(None),
-        "maxTimeoutSeconds": 60,
-        "extra": {"name": "USDC", "version": "2"}
-    }))
-    .unwrap()
-}
+pub(crate) use coinslot_testkit::exact_requirements as requirements;
 
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
@@ -99,11 +87,9 @@ pub(crate) fn request_with(
     )
 }
 
-/// The keys settlements are sent from. Not the testkit's own facilitator key, which mints and
-/// deploys through its provider: a key has one nonce sequence, and this one is the
-/// facilitator's to manage.
+/// The `index`th of the keys the testkit keeps for settlements.
 pub(crate) fn settler(chain: &LocalChain, index: usize) -> PrivateKeySigner {
-    chain.accounts().others[4 + index].clone()
+    chain.accounts().settlers[index].clone()
 }
 
 /// A chain whose facilitator settles with [`settler`] 0.

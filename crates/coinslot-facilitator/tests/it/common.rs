@@ -10,28 +10,19 @@ use coinslot_evm::EvmChain;
 use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
 use coinslot_facilitator::store::SettlementStore;
 use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
-use coinslot_testkit::{LocalChain, USDC};
-use serde_json::json;
+use coinslot_testkit::LocalChain;
 
 /// 0.01 USDC.
 pub(crate) const AMOUNT: u64 = 10_000;
 
-/// The key that sends settlements (not the testkit's own, which mints through its provider).
+/// The key that sends settlements: one the testkit keeps for that.
 pub(crate) fn settler(chain: &LocalChain) -> PrivateKeySigner {
-    chain.accounts().others[4].clone()
+    chain.accounts().settlers[0].clone()
 }
 
+/// [`AMOUNT`] to the payee.
 pub(crate) fn requirements(chain: &LocalChain) -> PaymentRequirements {
-    serde_json::from_value(json!({
-        "scheme": "exact",
-        "network": "eip155:84532",
-        "amount": AMOUNT.to_string(),
-        "asset": USDC.to_checksum(None),
-        "payTo": chain.accounts().payee.address().to_checksum(None),
-        "maxTimeoutSeconds": 60,
-        "extra": {"name": "USDC", "version": "2"}
-    }))
-    .unwrap()
+    coinslot_testkit::exact_requirements(chain.accounts().payee.address(), AMOUNT)
 }
 
 /// A fresh payment by the payer, as our client signs it.
