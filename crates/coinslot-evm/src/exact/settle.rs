@@ -208,7 +208,9 @@ fn moved(receipt: &TransactionReceipt, asset: Address, authorization: &Authoriza
     })
 }
 
-/// Why a mined transaction reverted: the call replayed on the state before its block.
+/// Why a mined transaction reverted: the call replayed on the state before its block, and if
+/// that goes through (something earlier in the same block changed the outcome: a drained
+/// balance, a used nonce), on the state after it, which holds that change.
 async fn revert_reason(
     chain: &EvmChain,
     asset: Address,
@@ -218,19 +220,17 @@ async fn revert_reason(
     let Some(block) = receipt.block_number else {
         return Ok(None);
     };
-    match chain
-        .call_at(
-            asset,
-            input.clone(),
-            BlockId::number(block.saturating_sub(1)),
-        )
-        .await
-    {
-        Err(ChainFailure::Reverted(message)) => Ok(message),
-        Err(ChainFailure::Node(error)) => Err(error),
-        // The replay went through: something earlier in the same block changed the outcome.
-        Ok(_) | Err(ChainFailure::GasPriceAboveCap { .. }) => Ok(None),
+    for at in [block.saturating_sub(1), block] {
+        match chain
+            .call_at(asset, input.clone(), BlockId::number(at))
+            .await
+        {
+            Err(ChainFailure::Reverted(message)) => return Ok(message),
+            Err(ChainFailure::Node(error)) => return Err(error),
+            Ok(_) | Err(ChainFailure::GasPriceAboveCap { .. }) => {}
+        }
     }
+    Ok(None)
 }
 
 /// A settlement whose receipt did not come in time: if the authorization has been used, the

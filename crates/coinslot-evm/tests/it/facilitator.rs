@@ -602,3 +602,111 @@ async fn a_settlement_beaten_to_the_authorization_reports_the_transfer_that_happ
     assert_eq!(settled.transaction(), competing.to_string());
     assert_eq!(balances(&chain).await.1, U256::from(AMOUNT));
 }
+
+#[tokio::test]
+async fn a_transaction_reverted_in_its_block_is_a_failure_with_its_reason() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let payer = chain.accounts().payer.clone();
+    let request = request(
+        &offer,
+        &signed(&payer, authorization(payer.address(), &offer)),
+    );
+
+    // Our settlement waits in the mempool; the payer empties their balance ahead of it.
+    chain.set_automine(false).await.unwrap();
+    let settling = {
+        let request = request.clone();
+        tokio::spawn(async move { exact.settle(&request).await })
+    };
+    let settler_address = settler(&chain, 0).address();
+    while chain
+        .provider()
+        .get_transaction_count(settler_address)
+        .pending()
+        .await
+        .unwrap()
+        == 0
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _drain = coinslot_testkit::bindings::TestUsdc::new(USDC, chain.provider_for(&payer))
+        .transfer(Address::repeat_byte(0x99), U256::from(PAYER_USDC))
+        .gas(100_000)
+        .max_priority_fee_per_gas(50_000_000_000)
+        .max_fee_per_gas(100_000_000_000)
+        .send()
+        .await
+        .unwrap();
+    chain.mine().await.unwrap();
+    chain.set_automine(true).await.unwrap();
+
+    let settled = settling.await.unwrap().unwrap();
+    assert!(!settled.success);
+    assert_eq!(
+        settled.error_reason,
+        Some(ErrorReason::InvalidExactEvmInsufficientBalance),
+        "{settled:?}"
+    );
+    assert!(
+        settled
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("exceeds balance")),
+        "{settled:?}"
+    );
+    assert_eq!(
+        settled.transaction().len(),
+        66,
+        "the reverted transaction is named"
+    );
+    assert_eq!(balances(&chain).await.1, U256::ZERO);
+}
+
+#[tokio::test]
+async fn a_transfer_the_token_refuses_is_not_sent_and_says_why() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    // The payer signs under a name the token does not have: every local check passes (the
+    // signature matches `extra`), the token refuses.
+    let mut offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    offer
+        .extra
+        .as_mut()
+        .unwrap()
+        .insert("name".into(), "USD Coin".into());
+    let client = ExactEvmClient::new(chain.accounts().payer.clone());
+    let payment = client.create_payment_payload(&offer, None).await.unwrap();
+    let request = VerifyRequest::v2(payment, offer);
+
+    let verified = exact.verify(&request).await.unwrap();
+    assert_eq!(
+        verified.invalid_reason,
+        Some(ErrorReason::InvalidExactEvmTokenNameMismatch)
+    );
+    let settled = exact.settle(&request).await.unwrap();
+    assert!(!settled.success);
+    assert_eq!(
+        settled.error_reason,
+        Some(ErrorReason::InvalidExactEvmSignature)
+    );
+    assert!(
+        settled
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("invalid signature")),
+        "{settled:?}"
+    );
+    assert_eq!(
+        settled.transaction(),
+        "",
+        "refused by the gas estimate, nothing sent"
+    );
+    let sent = chain
+        .provider()
+        .get_transaction_count(settler(&chain, 0).address())
+        .await
+        .unwrap();
+    assert_eq!(sent, 0);
+}
