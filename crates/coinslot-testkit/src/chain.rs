@@ -130,9 +130,15 @@ impl LocalChain {
     ///
     /// The first call on a machine installs the npm tools and compiles the contracts.
     pub async fn start() -> Result<Self> {
+        Self::start_with_chain_id(CHAIN_ID).await
+    }
+
+    /// The same chain under another chain id, for tests of a facilitator serving several
+    /// networks. Only [`CHAIN_ID`] is a network the x402 defaults know.
+    pub async fn start_with_chain_id(chain_id: u64) -> Result<Self> {
         let tools = tools()?;
         let anvil = Anvil::at(&tools.anvil)
-            .chain_id(CHAIN_ID)
+            .chain_id(chain_id)
             .try_spawn()
             .map_err(|e| Error::Tool {
                 tool: "anvil",
@@ -189,9 +195,9 @@ impl LocalChain {
         self.anvil.endpoint_url()
     }
 
-    /// The CAIP-2 network of the chain, `eip155:84532`.
+    /// The CAIP-2 network of the chain, `eip155:84532` unless started with another id.
     pub fn network(&self) -> coinslot_core::Network {
-        coinslot_core::Network::eip155(CHAIN_ID)
+        coinslot_core::Network::eip155(self.anvil.chain_id())
     }
 
     /// A provider that reads the chain and sends transactions as the facilitator.

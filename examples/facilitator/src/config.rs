@@ -1,20 +1,27 @@
-//! The service's settings: the environment first, then an optional JSON file.
+//! The service's settings: the environment, and an optional JSON file for the rest.
 //!
 //! `FACILITATOR_CONFIG` names a file such as:
 //!
 //! ```json
 //! {
 //!   "store": "settlements.db",
-//!   "assets": ["0x036CbD53842c5426634e7929541eC2318f3dCF7e"],
-//!   "maxFeePerGasWei": "50000000000",
-//!   "receiptTimeoutSeconds": 30,
-//!   "erc6492Factories": []
+//!   "networks": [
+//!     {
+//!       "rpcUrl": "https://sepolia.base.org",
+//!       "assets": ["0x036CbD53842c5426634e7929541eC2318f3dCF7e"],
+//!       "maxFeePerGasWei": "50000000000",
+//!       "receiptTimeoutSeconds": 30,
+//!       "erc6492Factories": []
+//!     }
+//!   ]
 //! }
 //! ```
 //!
-//! `store` is a SQLite file (default: in memory, forgotten at exit); `assets` limits which
-//! tokens are settled (default: any EIP-3009 token); the others are as `EvmChain` and
-//! `ExactEvmFacilitator` document them. Every field is optional; an unknown one is an error.
+//! `store` is a SQLite file (default: in memory, forgotten at exit). Each entry of `networks` is
+//! one EVM chain (its id is asked from the node) with the tokens settled there (default: any
+//! EIP-3009 token), the gas cap, the receipt timeout and the ERC-6492 factories allowed; only
+//! `rpcUrl` is required. Without `networks`, the one chain is `EVM_RPC_URL`. The keys of
+//! `EVM_PRIVATE_KEY` settle on every chain. An unknown field is an error.
 
 use std::time::Duration;
 
@@ -26,12 +33,21 @@ use serde::Deserialize;
 pub(crate) struct Config {
     pub(crate) port: u16,
     pub(crate) private_keys: Vec<String>,
-    pub(crate) rpc_url: String,
     pub(crate) api_key: Option<String>,
     pub(crate) store: Option<String>,
+    pub(crate) networks: Vec<NetworkConfig>,
+}
+
+/// One chain.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct NetworkConfig {
+    pub(crate) rpc_url: String,
+    #[serde(default)]
     pub(crate) assets: Vec<Address>,
-    pub(crate) max_fee_per_gas_wei: Option<u128>,
+    max_fee_per_gas_wei: Option<String>,
     receipt_timeout_seconds: Option<u64>,
+    #[serde(default)]
     pub(crate) erc6492_factories: Vec<Address>,
 }
 
@@ -41,11 +57,7 @@ pub(crate) struct Config {
 struct File {
     store: Option<String>,
     #[serde(default)]
-    assets: Vec<Address>,
-    max_fee_per_gas_wei: Option<String>,
-    receipt_timeout_seconds: Option<u64>,
-    #[serde(default)]
-    erc6492_factories: Vec<Address>,
+    networks: Vec<NetworkConfig>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -78,24 +90,36 @@ impl Config {
             }
             None => File::default(),
         };
-        let max_fee_per_gas_wei = file
-            .max_fee_per_gas_wei
+        let networks = if file.networks.is_empty() {
+            vec![NetworkConfig {
+                rpc_url: env("EVM_RPC_URL").unwrap_or_else(|| "http://127.0.0.1:8545".to_owned()),
+                assets: Vec::new(),
+                max_fee_per_gas_wei: None,
+                receipt_timeout_seconds: None,
+                erc6492_factories: Vec::new(),
+            }]
+        } else {
+            file.networks
+        };
+        Ok(Self {
+            port,
+            private_keys,
+            api_key: env("FACILITATOR_API_KEY"),
+            store: file.store,
+            networks,
+        })
+    }
+}
+
+impl NetworkConfig {
+    pub(crate) fn max_fee_per_gas(&self) -> Result<Option<u128>, String> {
+        self.max_fee_per_gas_wei
+            .as_deref()
             .map(|wei| {
                 wei.parse()
                     .map_err(|_| format!("maxFeePerGasWei {wei:?} is not a whole number of wei"))
             })
-            .transpose()?;
-        Ok(Self {
-            port,
-            private_keys,
-            rpc_url: env("EVM_RPC_URL").unwrap_or_else(|| "http://127.0.0.1:8545".to_owned()),
-            api_key: env("FACILITATOR_API_KEY"),
-            store: file.store,
-            assets: file.assets,
-            max_fee_per_gas_wei,
-            receipt_timeout_seconds: file.receipt_timeout_seconds,
-            erc6492_factories: file.erc6492_factories,
-        })
+            .transpose()
     }
 
     pub(crate) fn receipt_timeout(&self) -> Duration {

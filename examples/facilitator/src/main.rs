@@ -5,11 +5,13 @@
 //! - `PORT`: where to listen, on all interfaces (default 4022);
 //! - `EVM_PRIVATE_KEY`: the settlement key, or several separated by commas (each gets its own
 //!   nonce sequence, so more keys settle more payments at once);
-//! - `EVM_RPC_URL`: the chain's JSON-RPC endpoint (default `http://127.0.0.1:8545`);
+//! - `EVM_RPC_URL`: the chain's JSON-RPC endpoint (default `http://127.0.0.1:8545`), unless the
+//!   config file lists networks;
 //! - `FACILITATOR_API_KEY`: if set, `/verify`, `/settle` and `/supported` require
 //!   `Authorization: Bearer <key>`;
 //! - `FACILITATOR_CONFIG`: a JSON file for what the environment does not say (see
-//!   `config.rs`): the store, assets, gas cap, receipt timeout, ERC-6492 factories.
+//!   `config.rs`): the store, and the networks with their assets, gas cap, receipt timeout and
+//!   ERC-6492 factories.
 //!
 //! Prints `Facilitator listening on http://…` once it accepts connections.
 
@@ -25,7 +27,7 @@ use coinslot_facilitator::store::{MemoryStore, SqliteStore};
 use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::Config;
+use crate::config::{Config, NetworkConfig};
 
 #[tokio::main]
 async fn main() {
@@ -51,30 +53,20 @@ async fn run() -> Result<(), String> {
                 .map_err(|_| "EVM_PRIVATE_KEY holds a value that is not a private key".to_owned())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let url = config
-        .rpc_url
-        .parse()
-        .map_err(|e| format!("EVM_RPC_URL {:?}: {e}", config.rpc_url))?;
-    let provider = ProviderBuilder::new()
-        .disable_recommended_fillers()
-        .connect_http(url)
-        .erased();
-    let mut chain = EvmChain::builder(provider).with_receipt_timeout(config.receipt_timeout());
-    for key in keys {
-        chain = chain.with_signer(key);
+    let mut facilitator = LocalFacilitator::builder();
+    let mut served = Vec::new();
+    for network in &config.networks {
+        let chain = Arc::new(connect(network, &keys).await?);
+        served.push(chain.network().to_string());
+        let mut exact = ExactEvmFacilitator::new(chain);
+        for factory in &network.erc6492_factories {
+            exact = exact.with_erc6492_factory(*factory);
+        }
+        for asset in &network.assets {
+            exact = exact.with_asset(*asset);
+        }
+        facilitator = facilitator.with_scheme(exact);
     }
-    if let Some(cap) = config.max_fee_per_gas_wei {
-        chain = chain.with_max_fee_per_gas(cap);
-    }
-    let chain = Arc::new(chain.build().await.map_err(|e| e.to_string())?);
-    let mut exact = ExactEvmFacilitator::new(Arc::clone(&chain));
-    for factory in &config.erc6492_factories {
-        exact = exact.with_erc6492_factory(*factory);
-    }
-    for asset in &config.assets {
-        exact = exact.with_asset(*asset);
-    }
-    let facilitator = LocalFacilitator::builder().with_scheme(exact);
     let facilitator = match &config.store {
         Some(path) => facilitator.with_store(SqliteStore::open(path).map_err(|e| e.to_string())?),
         None => facilitator.with_store(MemoryStore::new()),
@@ -90,11 +82,9 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on port {}: {e}", config.port))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     println!(
-        "Facilitator listening on http://127.0.0.1:{} ({} on {}, signers {:?})",
+        "Facilitator listening on http://127.0.0.1:{} (exact on {})",
         address.port(),
-        chain.network(),
-        config.rpc_url,
-        chain.signer_addresses()
+        served.join(", ")
     );
     axum::serve(listener, api.into_router())
         .with_graceful_shutdown(async {
@@ -102,4 +92,27 @@ async fn run() -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+/// The chain of one `networks` entry, settling with `keys`.
+async fn connect(network: &NetworkConfig, keys: &[PrivateKeySigner]) -> Result<EvmChain, String> {
+    let url = network
+        .rpc_url
+        .parse()
+        .map_err(|e| format!("rpcUrl {:?}: {e}", network.rpc_url))?;
+    let provider = ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .connect_http(url)
+        .erased();
+    let mut chain = EvmChain::builder(provider).with_receipt_timeout(network.receipt_timeout());
+    for key in keys {
+        chain = chain.with_signer(key.clone());
+    }
+    if let Some(cap) = network.max_fee_per_gas()? {
+        chain = chain.with_max_fee_per_gas(cap);
+    }
+    chain
+        .build()
+        .await
+        .map_err(|e| format!("{}: {e}", network.rpc_url))
 }

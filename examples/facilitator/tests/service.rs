@@ -4,7 +4,9 @@
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use coinslot_testkit::{LocalChain, USDC};
+use coinslot_core::{SchemeClient as _, VerifyRequest};
+use coinslot_evm::exact::ExactEvmClient;
+use coinslot_testkit::{LocalChain, USDC, exact_requirements};
 
 /// Kills the service when the test ends, however it ends.
 struct Service(Child);
@@ -40,34 +42,56 @@ fn start(envs: &[(&str, String)]) -> (Service, String) {
     (Service(child), url)
 }
 
+/// POSTs `body` to `url` with the bearer token `k`; returns the JSON answer.
+async fn post(url: &str, body: &serde_json::Value) -> serde_json::Value {
+    let bytes = reqwest::Client::new()
+        .post(url)
+        .bearer_auth("k")
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
 #[tokio::test]
-async fn the_service_starts_from_its_environment_and_serves_the_api() {
-    let chain = LocalChain::start().await.unwrap();
-    let keys: Vec<String> = chain.accounts().settlers[..2]
+async fn the_service_settles_on_every_network_of_its_config_file() {
+    let base = LocalChain::start().await.unwrap();
+    let other = LocalChain::start_with_chain_id(31337).await.unwrap();
+    let keys: Vec<String> = base.accounts().settlers[..2]
         .iter()
         .map(|k| alloy::primitives::hex::encode_prefixed(k.to_bytes()))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    let config = dir.join("facilitator.json");
-    std::fs::write(
-        &config,
-        format!(
-            r#"{{"store": "{}", "assets": ["{}"], "receiptTimeoutSeconds": 5}}"#,
-            dir.join("settlements.db").display(),
-            USDC
-        ),
-    )
-    .unwrap();
+    let config = dir.path().join("facilitator.json");
+    let network = |chain: &LocalChain| {
+        serde_json::json!({"rpcUrl": chain.rpc_url().to_string(), "assets": [USDC],
+                           "receiptTimeoutSeconds": 5})
+    };
+    let file = serde_json::json!({
+        "store": dir.path().join("settlements.db"),
+        "networks": [network(&base), network(&other)],
+    });
+    std::fs::write(&config, file.to_string()).unwrap();
     let (_service, url) = start(&[
         ("EVM_PRIVATE_KEY", keys.join(",")),
-        ("EVM_RPC_URL", chain.rpc_url().to_string()),
         ("FACILITATOR_API_KEY", "k".to_owned()),
         ("FACILITATOR_CONFIG", config.display().to_string()),
     ]);
     let client = reqwest::Client::new();
-    let health = client.get(format!("{url}/health")).send().await.unwrap();
-    assert_eq!(health.status(), 200);
+    assert_eq!(
+        client
+            .get(format!("{url}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let unauthorized = client.get(format!("{url}/supported")).send().await.unwrap();
     assert_eq!(unauthorized.status(), 401);
     let supported: serde_json::Value = serde_json::from_slice(
@@ -82,10 +106,53 @@ async fn the_service_starts_from_its_environment_and_serves_the_api() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(supported["kinds"][0]["network"], "eip155:84532");
+    let v2: Vec<&str> = supported["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["x402Version"] == 2)
+        .map(|k| k["network"].as_str().unwrap())
+        .collect();
+    assert_eq!(v2, ["eip155:84532", "eip155:31337"]);
     assert_eq!(
         supported["signers"]["eip155:*"].as_array().unwrap().len(),
         2
+    );
+
+    // A payment on the second network settles there.
+    let mut offer = exact_requirements(other.accounts().payee.address(), 5_000);
+    offer.network = other.network();
+    let payment = ExactEvmClient::new(other.accounts().payer.clone())
+        .create_payment_payload(&offer, None)
+        .await
+        .unwrap();
+    let request = serde_json::to_value(VerifyRequest::v2(payment, offer.clone())).unwrap();
+    let settled = post(&format!("{url}/settle"), &request).await;
+    assert_eq!(settled["success"], true, "{settled}");
+    assert_eq!(settled["network"], "eip155:31337");
+    assert_eq!(
+        other
+            .usdc_balance(other.accounts().payee.address())
+            .await
+            .unwrap(),
+        alloy::primitives::U256::from(5_000)
+    );
+
+    // An asset outside the configured list is refused.
+    let mut foreign = offer;
+    foreign.asset = alloy::primitives::Address::repeat_byte(0x55).to_checksum(None);
+    let payment = ExactEvmClient::new(other.accounts().payer.clone())
+        .create_payment_payload(&foreign, None)
+        .await
+        .unwrap();
+    let verified = post(
+        &format!("{url}/verify"),
+        &serde_json::to_value(VerifyRequest::v2(payment, foreign)).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        verified["invalidReason"], "invalid_payment_requirements",
+        "{verified}"
     );
 }
 

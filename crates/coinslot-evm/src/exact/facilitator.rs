@@ -11,7 +11,7 @@ use coinslot_core::{
 use super::SCHEME;
 use super::settle;
 use super::types::ExactEvmPayload;
-use super::verify::{self, Parts, Refusal, Simulate, Verified, claimed_payer, unix_now};
+use super::verify::{self, Parts, Policy, Refusal, Simulate, Verified, claimed_payer, unix_now};
 use crate::chain::EvmChain;
 
 /// Verifies and settles `exact` EIP-3009 payments on the chain of an [`EvmChain`].
@@ -31,18 +31,16 @@ use crate::chain::EvmChain;
 #[derive(Debug, Clone)]
 pub struct ExactEvmFacilitator {
     chain: Arc<EvmChain>,
-    erc6492_factories: Vec<Address>,
-    assets: Vec<Address>,
+    policy: Policy,
 }
 
 impl ExactEvmFacilitator {
     /// Settles on `chain` (shared with the other schemes of that chain, so they share its keys'
     /// nonce managers).
-    pub const fn new(chain: Arc<EvmChain>) -> Self {
+    pub fn new(chain: Arc<EvmChain>) -> Self {
         Self {
             chain,
-            erc6492_factories: Vec::new(),
-            assets: Vec::new(),
+            policy: Policy::default(),
         }
     }
 
@@ -50,8 +48,8 @@ impl ExactEvmFacilitator {
     /// token is settled. Another asset is refused with `invalid_payment_requirements`.
     #[must_use]
     pub fn with_asset(mut self, asset: Address) -> Self {
-        if !self.assets.contains(&asset) {
-            self.assets.push(asset);
+        if !self.policy.assets.contains(&asset) {
+            self.policy.assets.push(asset);
         }
         self
     }
@@ -62,8 +60,8 @@ impl ExactEvmFacilitator {
     /// `eip6492_factory_not_allowed`.
     #[must_use]
     pub fn with_erc6492_factory(mut self, factory: Address) -> Self {
-        if !self.erc6492_factories.contains(&factory) {
-            self.erc6492_factories.push(factory);
+        if !self.policy.erc6492_factories.contains(&factory) {
+            self.policy.erc6492_factories.push(factory);
         }
         self
     }
@@ -83,9 +81,7 @@ impl ExactEvmFacilitator {
             Err(refusal) => return Ok(Err(refusal)),
         };
         let verified =
-            match verify::check_payment(&self.chain, &self.erc6492_factories, &parts, unix_now())
-                .await?
-            {
+            match verify::check_payment(&self.chain, &self.policy, &parts, unix_now()).await? {
                 Ok(verified) => verified,
                 Err(refusal) => return Ok(Err(refusal)),
             };

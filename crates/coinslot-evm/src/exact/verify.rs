@@ -25,6 +25,15 @@ use crate::contracts::{ERC1271_MAGIC, IEip3009Token, IErc1271};
 /// to be mined (the reference's block buffer).
 pub(super) const VALID_BEFORE_BUFFER_SECS: u64 = 6;
 
+/// What the operator allows, beyond what the protocol requires.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Policy {
+    /// Factories whose ERC-6492 wallets may be deployed at settlement.
+    pub(super) erc6492_factories: Vec<Address>,
+    /// Tokens settled; empty: any EIP-3009 token.
+    pub(super) assets: Vec<Address>,
+}
+
 /// A payment that passed the checks: what settlement needs.
 #[derive(Debug)]
 pub(super) struct Verified {
@@ -136,7 +145,7 @@ pub(super) fn unix_now() -> u64 {
 /// unless the payer is a contract wallet.
 pub(super) async fn check_payment(
     chain: &EvmChain,
-    erc6492_factories: &[Address],
+    policy: &Policy,
     parts: &Parts<'_>,
     now: u64,
 ) -> Checked<Verified> {
@@ -189,6 +198,12 @@ pub(super) async fn check_payment(
             "asset and payTo must be EVM addresses",
         )));
     };
+    if !policy.assets.is_empty() && !policy.assets.contains(&asset) {
+        return Ok(Err(Refusal::with(
+            ErrorReason::InvalidPaymentRequirements,
+            format!("asset {asset} is not settled by this facilitator"),
+        )));
+    }
 
     let authorization = &payload.authorization;
     let domain = Eip712Domain::new(
@@ -201,7 +216,7 @@ pub(super) async fn check_payment(
     let hash = TransferWithAuthorization::from(authorization).eip712_signing_hash(&domain);
     let signature = match check_signature(
         chain,
-        erc6492_factories,
+        &policy.erc6492_factories,
         hash,
         authorization.from,
         &payload.signature,

@@ -710,3 +710,33 @@ async fn a_transfer_the_token_refuses_is_not_sent_and_says_why() {
         .unwrap();
     assert_eq!(sent, 0);
 }
+
+#[tokio::test]
+async fn only_the_allowed_assets_are_settled() {
+    let chain = LocalChain::start().await.unwrap();
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+    let payer = chain.accounts().payer.clone();
+    let request = request(
+        &offer,
+        &signed(&payer, authorization(payer.address(), &offer)),
+    );
+
+    let elsewhere = facilitator(&chain)
+        .await
+        .with_asset(Address::repeat_byte(0x55));
+    let refused = elsewhere.verify(&request).await.unwrap();
+    assert_eq!(
+        refused.invalid_reason,
+        Some(ErrorReason::InvalidPaymentRequirements),
+        "{refused:?}"
+    );
+    let refused = elsewhere.settle(&request).await.unwrap();
+    assert_eq!(
+        refused.error_reason,
+        Some(ErrorReason::InvalidPaymentRequirements)
+    );
+    assert_eq!(balances(&chain).await.1, U256::ZERO);
+
+    let usdc_only = facilitator(&chain).await.with_asset(USDC);
+    assert!(usdc_only.verify(&request).await.unwrap().is_valid);
+}
