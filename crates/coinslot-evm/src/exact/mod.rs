@@ -15,12 +15,14 @@
 
 mod erc6492;
 mod facilitator;
+mod offer;
 mod settle;
 mod sign;
 mod types;
 mod verify;
 
 pub use facilitator::ExactEvmFacilitator;
+pub use offer::{DEFAULT_MAX_TIMEOUT_SECS, Eip3009Token};
 pub use sign::ExactEvmClient;
 pub use types::{Authorization, ExactEvmPayload, TransferWithAuthorization};
 

@@ -1,0 +1,137 @@
+//! Every answer this layer writes itself: the 402 challenge, a refused or failed payment, the
+//! receipt headers, and the JSON errors. One place, so that every 402 carries the same headers.
+
+use coinslot_core::v1::{PaymentRequiredV1, SettleResponseV1};
+use coinslot_core::{
+    ErrorReason, PaymentRequired, PaymentRequirements, ResourceInfo, SettleResponse, V2,
+};
+use http::header::{
+    ACCESS_CONTROL_EXPOSE_HEADERS, CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue,
+};
+use http::{Response, StatusCode};
+
+use crate::body::ResponseBody;
+
+// The spec's header names (`coinslot_core::header`), lowercase as `HeaderName` wants them.
+pub(crate) const PAYMENT_REQUIRED: HeaderName = HeaderName::from_static("payment-required");
+pub(crate) const PAYMENT_SIGNATURE: HeaderName = HeaderName::from_static("payment-signature");
+pub(crate) const PAYMENT_RESPONSE: HeaderName = HeaderName::from_static("payment-response");
+pub(crate) const X_PAYMENT: HeaderName = HeaderName::from_static("x-payment");
+pub(crate) const X_PAYMENT_RESPONSE: HeaderName = HeaderName::from_static("x-payment-response");
+
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const EXPOSE: HeaderValue =
+    HeaderValue::from_static("PAYMENT-REQUIRED, PAYMENT-RESPONSE, X-PAYMENT-RESPONSE");
+
+/// The error of a 402 to a request without a payment (the spec's text).
+pub(crate) const PAYMENT_HEADER_REQUIRED: &str = "PAYMENT-SIGNATURE header is required";
+/// The error of a 402 to a payment for something not offered (the reference servers' text).
+pub(crate) const NO_MATCHING_REQUIREMENTS: &str = "No matching payment requirements";
+
+/// The offers and resource of one priced request: what every 402 for it repeats.
+#[derive(Debug)]
+pub(crate) struct Challenge<'a> {
+    pub(crate) offers: &'a [PaymentRequirements],
+    pub(crate) resource: &'a ResourceInfo,
+}
+
+impl Challenge<'_> {
+    /// A 402 (412 when a Permit2 allowance is missing, as the reference servers answer) whose
+    /// `PAYMENT-REQUIRED` header and v1 JSON body both carry `error`.
+    pub(crate) fn reject<B>(&self, error: &str) -> Response<ResponseBody<B>> {
+        let status = if error == ErrorReason::Permit2AllowanceRequired.as_str() {
+            StatusCode::PRECONDITION_FAILED
+        } else {
+            StatusCode::PAYMENT_REQUIRED
+        };
+        let required = PaymentRequired {
+            x402_version: V2::default(),
+            error: Some(error.to_owned()),
+            resource: self.resource.clone(),
+            accepts: self.offers.to_vec(),
+            extensions: None,
+        };
+        // The offers were checked to encode when the layer was built (dynamic ones are checked
+        // here): a failure is the server's, and says so.
+        let (Ok(header), Ok(body)) = (
+            required.to_header(),
+            serde_json::to_vec(&PaymentRequiredV1::from_v2(&required)),
+        ) else {
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "this route's price cannot be encoded",
+            );
+        };
+        let mut response = json_response(status, body);
+        insert(&mut response, PAYMENT_REQUIRED, &header);
+        response
+    }
+
+    /// The 402 to a payment whose settlement failed: the failed settle response as the receipt
+    /// header, and the offers again so that the client can pay anew.
+    pub(crate) fn settlement_failed<B>(
+        &self,
+        settle: &SettleResponse,
+        x402_version: u8,
+    ) -> Response<ResponseBody<B>> {
+        let reason = settle
+            .error_reason
+            .as_ref()
+            .map_or("settlement failed", ErrorReason::as_str);
+        let mut response = self.reject(reason);
+        attach_receipt(&mut response, settle, x402_version);
+        response
+    }
+}
+
+/// Puts the settlement receipt on a response: `PAYMENT-RESPONSE` for v2, `X-PAYMENT-RESPONSE`
+/// for v1.
+pub(crate) fn attach_receipt<B>(
+    response: &mut Response<B>,
+    settle: &SettleResponse,
+    x402_version: u8,
+) {
+    let encoded = if x402_version == 1 {
+        SettleResponseV1::from_v2(settle).and_then(|v1| v1.to_header())
+    } else {
+        settle.to_header()
+    };
+    match encoded {
+        Ok(value) => {
+            let name = if x402_version == 1 {
+                X_PAYMENT_RESPONSE
+            } else {
+                PAYMENT_RESPONSE
+            };
+            insert(response, name, &value);
+        }
+        Err(e) => tracing::warn!(error = %e, "settlement receipt could not be encoded"),
+    }
+}
+
+/// `{"error": message}` with `status`, never cached.
+pub(crate) fn json_error<B>(status: StatusCode, message: &str) -> Response<ResponseBody<B>> {
+    let body = serde_json::to_vec(&serde_json::json!({ "error": message }))
+        .unwrap_or_else(|_| b"{}".to_vec());
+    json_response(status, body)
+}
+
+fn json_response<B>(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody<B>> {
+    let mut response = Response::new(ResponseBody::own(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, JSON);
+    headers.insert(CACHE_CONTROL, NO_STORE);
+    headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE);
+    response
+}
+
+fn insert<B>(response: &mut Response<B>, name: HeaderName, value: &str) {
+    // Base64 is always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(value) {
+        let headers = response.headers_mut();
+        headers.insert(name, value);
+        headers.insert(ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSE);
+    }
+}

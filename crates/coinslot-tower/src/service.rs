@@ -1,0 +1,365 @@
+//! [`Payment<S>`]: the paywall around one inner service, and its [`ResponseFuture`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use coinslot_core::v1::{PaymentPayloadV1, PaymentRequirementsV1};
+use coinslot_core::{
+    BoxFuture, ErrorReason, Facilitator, PaymentPayload, PaymentRequirements, ResourceInfo,
+    VerifyRequest, find_matching_requirements, match_payload_v1,
+};
+use http::header::HeaderValue;
+use http::request::Parts;
+use http::{Request, Response, StatusCode};
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use crate::access::{Access, AccessPolicy, AccessRequest};
+use crate::body::ResponseBody;
+use crate::payment::VerifiedPayment;
+use crate::reject::{
+    Challenge, NO_MATCHING_REQUIREMENTS, PAYMENT_HEADER_REQUIRED, PAYMENT_SIGNATURE, X_PAYMENT,
+    attach_receipt, json_error,
+};
+use crate::replay::{ReplayGuard, payment_key};
+use crate::route::{CompiledRoute, SettlementTiming};
+
+/// What every clone of a [`Payment`] service shares.
+pub(crate) struct Shared {
+    pub(crate) routes: Vec<CompiledRoute>,
+    pub(crate) facilitator: Arc<dyn Facilitator>,
+    pub(crate) base_url: String,
+    pub(crate) policies: Vec<Arc<dyn AccessPolicy>>,
+    pub(crate) guard: Arc<ReplayGuard>,
+}
+
+impl std::fmt::Debug for dyn AccessPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessPolicy")
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("routes", &self.routes)
+            .field("base_url", &self.base_url)
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The service made by [`PaymentLayer`](crate::PaymentLayer): asks for payment on priced routes,
+/// passes every other request to `S` untouched.
+#[derive(Debug, Clone)]
+pub struct Payment<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> Payment<S> {
+    pub(crate) const fn new(inner: S, shared: Arc<Shared>) -> Self {
+        Self { inner, shared }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Payment<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Send + 'static,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let route = self
+            .shared
+            .routes
+            .iter()
+            .position(|route| route.matches(request.method(), request.uri().path()));
+        let Some(route) = route else {
+            return ResponseFuture::PassThrough {
+                future: self.inner.call(request),
+            };
+        };
+        // The clone takes the place of the service that was polled ready, which goes with the
+        // request (tower's rule for services called from a future).
+        let clone = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, clone);
+        ResponseFuture::Priced {
+            future: Box::pin(handle(Arc::clone(&self.shared), route, ready, request)),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`Payment`]: the inner service's own future on free routes, the payment
+    /// flow on priced ones.
+    // pin-project-lite cannot carry docs on variant fields.
+    #[allow(missing_docs)]
+    #[project = FutureProj]
+    pub enum ResponseFuture<F, B, E> {
+        /// A request no priced route matched.
+        PassThrough {
+            #[pin]
+            future: F,
+        },
+        /// A priced request.
+        Priced {
+            future: BoxFuture<'static, Result<Response<ResponseBody<B>>, E>>,
+        },
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<ResponseBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            FutureProj::PassThrough { future } => future
+                .poll(cx)
+                .map(|result| result.map(|response| response.map(ResponseBody::inner))),
+            FutureProj::Priced { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<F, B, E> std::fmt::Debug for ResponseFuture<F, B, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::PassThrough { .. } => "ResponseFuture::PassThrough",
+            Self::Priced { .. } => "ResponseFuture::Priced",
+        })
+    }
+}
+
+/// A decoded payment, matched to one of the offers.
+struct Matched {
+    request: VerifyRequest,
+    requirements: PaymentRequirements,
+}
+
+/// The payment header of a request: `PAYMENT-SIGNATURE` (v2) first, then `X-PAYMENT` (v1).
+fn payment_header(parts: &Parts) -> Option<(u8, &HeaderValue)> {
+    parts
+        .headers
+        .get(PAYMENT_SIGNATURE)
+        .map(|v| (2, v))
+        .or_else(|| parts.headers.get(X_PAYMENT).map(|v| (1, v)))
+}
+
+/// Decodes the payment and finds the offer it is for; `Err` is the 402's error text.
+fn match_payment(
+    x402_version: u8,
+    header: &HeaderValue,
+    offers: &[PaymentRequirements],
+    resource: &ResourceInfo,
+) -> Result<Matched, String> {
+    if x402_version == 2 {
+        let payload = PaymentPayload::from_header(header.as_bytes())
+            .map_err(|e| format!("invalid_payload: PAYMENT-SIGNATURE: {e}"))?;
+        let requirements = find_matching_requirements(offers, &payload.accepted)
+            .ok_or(NO_MATCHING_REQUIREMENTS)?
+            .clone();
+        return Ok(Matched {
+            request: VerifyRequest::v2(payload, requirements.clone()),
+            requirements,
+        });
+    }
+    let payload = PaymentPayloadV1::from_header(header.as_bytes())
+        .map_err(|e| format!("invalid_payload: X-PAYMENT: {e}"))?;
+    // The v1 offers are the v2 ones whose network has a v1 name, in the same order.
+    let (v2_offers, v1_offers): (Vec<_>, Vec<_>) = offers
+        .iter()
+        .filter_map(|offer| {
+            PaymentRequirementsV1::from_v2(offer, resource)
+                .ok()
+                .map(|v1| (offer, v1))
+        })
+        .unzip();
+    let v1 = match_payload_v1(&v1_offers, &payload).ok_or(NO_MATCHING_REQUIREMENTS)?;
+    let index = v1_offers
+        .iter()
+        .position(|o| std::ptr::eq(o, v1))
+        .unwrap_or_default();
+    Ok(Matched {
+        requirements: v2_offers[index].clone(),
+        request: VerifyRequest::V1 {
+            payment_payload: payload,
+            payment_requirements: v1.clone(),
+        },
+    })
+}
+
+fn facilitator_failed<B>(what: &str, error: &coinslot_core::Error) -> Response<ResponseBody<B>> {
+    tracing::error!(error = %error, "x402 facilitator {what} failed");
+    json_error(
+        StatusCode::BAD_GATEWAY,
+        &format!("the payment could not be {what}: the facilitator is unavailable"),
+    )
+}
+
+async fn handle<S, ReqBody, ResBody>(
+    shared: Arc<Shared>,
+    route: usize,
+    mut inner: S,
+    request: Request<ReqBody>,
+) -> Result<Response<ResponseBody<ResBody>>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    let route = &shared.routes[route];
+    let (mut parts, body) = request.into_parts();
+    let has_payment = payment_header(&parts).is_some();
+
+    for policy in &shared.policies {
+        let access = match policy
+            .check(AccessRequest {
+                parts: &parts,
+                has_payment,
+            })
+            .await
+        {
+            Ok(access) => access,
+            Err(e) => {
+                tracing::error!(error = %e, "x402 access policy failed");
+                return Ok(json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "access check unavailable",
+                ));
+            }
+        };
+        match access {
+            Access::Continue => {}
+            Access::Refuse(refusal) => return Ok(json_error(refusal.status, &refusal.message)),
+            Access::Grant(grant) => {
+                parts.extensions.insert(grant.clone());
+                let response = inner.call(Request::from_parts(parts, body)).await?;
+                if let Err(e) = policy.finished(&grant, response.status()).await {
+                    tracing::warn!(error = %e, "x402 access policy could not record a call");
+                }
+                return Ok(response.map(ResponseBody::inner));
+            }
+        }
+    }
+
+    let offers = match route.offers(&parts).await {
+        Ok(offers) => offers,
+        Err(e) => return Ok(json_error(e.status, &e.message)),
+    };
+    if offers.is_empty() {
+        let response = inner.call(Request::from_parts(parts, body)).await?;
+        return Ok(response.map(ResponseBody::inner));
+    }
+    let resource = ResourceInfo {
+        url: format!(
+            "{}{}",
+            shared.base_url,
+            parts.uri.path_and_query().map_or("/", |p| p.as_str())
+        ),
+        description: Some(route.route.description.clone().unwrap_or_default()),
+        mime_type: Some(route.route.mime_type.clone().unwrap_or_default()),
+        other: coinslot_core::JsonObject::new(),
+    };
+    let challenge = Challenge {
+        offers: &offers,
+        resource: &resource,
+    };
+
+    let Some((x402_version, header)) = payment_header(&parts) else {
+        return Ok(challenge.reject(PAYMENT_HEADER_REQUIRED));
+    };
+    let matched = match match_payment(x402_version, header, &offers, &resource) {
+        Ok(matched) => matched,
+        Err(error) => return Ok(challenge.reject(&error)),
+    };
+    let key = payment_key(
+        x402_version,
+        matched.request.scheme(),
+        matched.request.network_name(),
+        matched.request.payload(),
+    );
+    let Some(claim) = shared.guard.claim(key) else {
+        return Ok(challenge.reject(ErrorReason::DuplicateSettlement.as_str()));
+    };
+
+    let verified = match shared.facilitator.verify(&matched.request).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            claim.release();
+            return Ok(facilitator_failed("verified", &e));
+        }
+    };
+    if !verified.is_valid {
+        claim.release();
+        let reason = verified
+            .invalid_reason
+            .as_ref()
+            .map_or(ErrorReason::InvalidPayment.as_str(), ErrorReason::as_str);
+        return Ok(challenge.reject(reason));
+    }
+    let mut payment = VerifiedPayment {
+        payer: verified.payer.unwrap_or_default(),
+        scheme: matched.requirements.scheme.clone(),
+        network: matched.requirements.network.clone(),
+        asset: matched.requirements.asset.clone(),
+        amount: matched.requirements.amount,
+        x402_version,
+        requirements: matched.requirements.clone(),
+        settlement: None,
+    };
+
+    let response = match route.route.timing {
+        SettlementTiming::BeforeHandler => {
+            // From here the payment counts as used, whatever happens: money may move.
+            let settled = match shared.facilitator.settle(&matched.request).await {
+                Ok(settled) => settled,
+                Err(e) => return Ok(facilitator_failed("settled", &e)),
+            };
+            if !settled.success {
+                return Ok(challenge.settlement_failed(&settled, x402_version));
+            }
+            payment.settlement = Some(settled.clone());
+            parts.extensions.insert(payment);
+            let mut response = inner
+                .call(Request::from_parts(parts, body))
+                .await?
+                .map(ResponseBody::inner);
+            attach_receipt(&mut response, &settled, x402_version);
+            response
+        }
+        SettlementTiming::AfterHandler => {
+            parts.extensions.insert(payment);
+            let response = inner.call(Request::from_parts(parts, body)).await?;
+            if response.status().as_u16() >= 400 {
+                // The handler failed: nothing is charged, and its answer goes out as it is.
+                return Ok(response.map(ResponseBody::inner));
+            }
+            let settled = match shared.facilitator.settle(&matched.request).await {
+                Ok(settled) => settled,
+                Err(e) => return Ok(facilitator_failed("settled", &e)),
+            };
+            if !settled.success {
+                // Unpaid content is never served: the handler's answer is dropped.
+                return Ok(challenge.settlement_failed(&settled, x402_version));
+            }
+            let mut response = response.map(ResponseBody::inner);
+            attach_receipt(&mut response, &settled, x402_version);
+            response
+        }
+    };
+    drop(claim);
+    Ok(response)
+}
