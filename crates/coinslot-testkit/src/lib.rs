@@ -25,6 +25,7 @@
 pub mod bindings;
 mod chain;
 mod error;
+mod process;
 pub mod reference;
 pub mod tools;
 
@@ -33,3 +34,4 @@ pub use chain::{
     USDC_VERSION, WALLET_FACTORY, erc6492_probe_bytecode, exact_requirements,
 };
 pub use error::{Error, Result};
+pub use process::ServiceProcess;

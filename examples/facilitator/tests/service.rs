@@ -1,45 +1,25 @@
 //! The service as an operator runs it: the binary, configured by environment and file, on the
 //! local chain.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use coinslot_core::{SchemeClient as _, VerifyRequest};
 use coinslot_evm::exact::ExactEvmClient;
-use coinslot_testkit::{LocalChain, USDC, exact_requirements};
-
-/// Kills the service when the test ends, however it ends.
-struct Service(Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use coinslot_testkit::{LocalChain, ServiceProcess, USDC, exact_requirements};
 
 /// Starts the binary and returns it with its base URL, read from its "listening" line.
-fn start(envs: &[(&str, String)]) -> (Service, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_facilitator"))
-        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("PORT", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = BufReader::new(stdout).lines().next().unwrap().unwrap();
-    assert!(
-        line.starts_with("Facilitator listening on http://127.0.0.1:"),
-        "{line}"
-    );
-    let url = line
-        .trim_start_matches("Facilitator listening on ")
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
-    (Service(child), url)
+fn start(envs: &[(&str, String)]) -> (ServiceProcess, String) {
+    let mut envs = envs.to_vec();
+    envs.push(("PORT", "0".to_owned()));
+    let service = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_facilitator"),
+        &envs,
+        "Facilitator listening on http://127.0.0.1:",
+        false,
+    )
+    .unwrap();
+    let url = service.url().to_owned();
+    (service, url)
 }
 
 /// POSTs `body` to `url` with the bearer token `k`; returns the JSON answer.

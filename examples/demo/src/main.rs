@@ -1,0 +1,175 @@
+//! The coinslot demo, the README's first command: a local chain, the facilitator service, the
+//! paid API and the paying agent, each a real process talking over HTTP.
+//!
+//! 1. anvil on chain 84532 with the USDC test token at the Base Sepolia address (the testkit);
+//! 2. `facilitator` (examples/facilitator), settling with one of the chain's funded keys;
+//! 3. `server` (examples/server), paid to the payee;
+//! 4. `client` (examples/client) for a handful of calls, printing for each the price, the
+//!    transaction and both balances;
+//! 5. everything stopped: the server by `POST /close`, the facilitator by SIGINT, anvil last.
+//!
+//! The three service binaries are looked for beside this one (`cargo build` puts them there).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use alloy::primitives::{Address, U256};
+use alloy::signers::local::PrivateKeySigner;
+use coinslot_core::{PaymentRequired, TokenAmount};
+use coinslot_testkit::{LocalChain, ServiceProcess, USDC_DECIMALS};
+use serde_json::Value;
+
+/// The calls the agent makes.
+const CALLS: [&str; 5] = [
+    "/weather",
+    "/exact/evm/eip3009",
+    "/words?count=3",
+    "/words?count=250",
+    "/free",
+];
+
+#[tokio::main]
+async fn main() {
+    if let Err(message) = run().await {
+        eprintln!("demo: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn key_hex(signer: &PrivateKeySigner) -> String {
+    alloy::hex::encode_prefixed(signer.to_bytes())
+}
+
+fn usdc(amount: U256) -> String {
+    TokenAmount::from(amount).to_decimal_string(USDC_DECIMALS)
+}
+
+fn beside_me(name: &str) -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let path = me.parent().map(|dir| dir.join(name)).unwrap_or_default();
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: build the examples first (scripts/demo.sh does)",
+            path.display()
+        ))
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let (facilitator_bin, server_bin, client_bin) = (
+        beside_me("facilitator")?,
+        beside_me("server")?,
+        beside_me("client")?,
+    );
+
+    println!("Starting anvil (chain 84532) with the USDC test token...");
+    let chain = LocalChain::start().await.map_err(|e| e.to_string())?;
+    let accounts = chain.accounts();
+    let (payer, payee) = (accounts.payer.address(), accounts.payee.address());
+
+    let facilitator = ServiceProcess::start(
+        &facilitator_bin,
+        &[
+            ("PORT", "0".to_owned()),
+            ("EVM_PRIVATE_KEY", key_hex(&accounts.settlers[0])),
+            ("EVM_RPC_URL", chain.rpc_url().to_string()),
+        ],
+        "Facilitator listening",
+        false,
+    )
+    .map_err(|e| e.to_string())?;
+    println!("Facilitator on {}", facilitator.url());
+    let mut server = ServiceProcess::start(
+        &server_bin,
+        &[
+            ("PORT", "0".to_owned()),
+            ("FACILITATOR_URL", facilitator.url().to_owned()),
+            ("EVM_PAYEE_ADDRESS", payee.to_checksum(None)),
+        ],
+        "Server listening",
+        false,
+    )
+    .map_err(|e| e.to_string())?;
+    println!("Paid API on {} (payee {payee})", server.url());
+    println!("Paying agent: {payer}\n");
+
+    println!(
+        "{:<22} {:>6} {:>10}  {:<68} {:>14} {:>10}",
+        "call", "status", "price", "transaction", "payer USDC", "payee USDC"
+    );
+    for path in CALLS {
+        let price = price_of(server.url(), path).await?;
+        let outcome = pay(&client_bin, &accounts.payer, server.url(), path)?;
+        let transaction = outcome["payment_response"]["transaction"]
+            .as_str()
+            .unwrap_or("-")
+            .to_owned();
+        println!(
+            "{:<22} {:>6} {:>10}  {:<68} {:>14} {:>10}",
+            format!("GET {path}"),
+            outcome["status_code"].to_string(),
+            price,
+            transaction,
+            balance(&chain, payer).await?,
+            balance(&chain, payee).await?,
+        );
+    }
+
+    println!("\nStopping the server, the facilitator and anvil...");
+    reqwest::Client::new()
+        .post(format!("{}/close", server.url()))
+        .send()
+        .await
+        .map_err(|e| format!("POST /close: {e}"))?;
+    let server_ok = server.wait().map_err(|e| e.to_string())?;
+    let facilitator_ok = facilitator.interrupt().map_err(|e| e.to_string())?;
+    drop(chain);
+    if !(server_ok && facilitator_ok) {
+        return Err("a service did not stop cleanly".to_owned());
+    }
+    println!("Done.");
+    Ok(())
+}
+
+/// The price the server asks for `path`, read from its 402 (`free` if it asks nothing).
+async fn price_of(base: &str, path: &str) -> Result<String, String> {
+    let response = reqwest::get(format!("{base}{path}"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(header) = response.headers().get("payment-required") else {
+        return Ok("free".to_owned());
+    };
+    let required = PaymentRequired::from_header(header.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(required.accepts.first().map_or_else(
+        || "-".to_owned(),
+        |offer| format!("${}", offer.amount.to_decimal_string(USDC_DECIMALS)),
+    ))
+}
+
+/// Runs the paying agent once; returns the JSON of its last line.
+fn pay(client: &Path, payer: &PrivateKeySigner, base: &str, path: &str) -> Result<Value, String> {
+    let output = Command::new(client)
+        .env("EVM_PRIVATE_KEY", key_hex(payer))
+        .env("RESOURCE_SERVER_URL", base)
+        .env("ENDPOINT_PATH", path)
+        .output()
+        .map_err(|e| format!("client: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let outcome: Value =
+        serde_json::from_str(last).map_err(|_| format!("client printed {stdout:?}"))?;
+    if !output.status.success() {
+        return Err(format!("client failed for {path}: {last}"));
+    }
+    Ok(outcome)
+}
+
+async fn balance(chain: &LocalChain, who: Address) -> Result<String, String> {
+    chain
+        .usdc_balance(who)
+        .await
+        .map(usdc)
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,207 @@
+//! A paid API on coinslot, configured the way the reference end-to-end suite drives servers.
+//!
+//! Environment:
+//! - `PORT`: where to listen, on all interfaces (default 4021);
+//! - `FACILITATOR_URL`: the facilitator (default `http://127.0.0.1:4022`);
+//! - `FACILITATOR_API_KEY`: the facilitator's bearer token, if it asks for one;
+//! - `EVM_PAYEE_ADDRESS`: who is paid (required);
+//! - `EVM_NETWORK`: `eip155:84532` (Base Sepolia, the default, also the local test chain) or
+//!   `eip155:8453` (Base): USDC on that network is the price's asset;
+//! - `PUBLIC_URL`: the address clients know this server by, for `resource.url` (default
+//!   `http://127.0.0.1:<PORT>`).
+//!
+//! Routes:
+//! - `GET /health` → `{"status":"ok"}`, `POST /close` stops the server (exit 0);
+//! - `GET /free`: free;
+//! - `GET /exact/evm/eip3009` and `GET /weather`: $0.001 each;
+//! - `GET /words?count=N`: $0.0001 per word, 1 ≤ N ≤ 1000, priced from the request.
+//!
+//! Prints `Server listening on http://…` once it accepts connections.
+
+use std::net::SocketAddr;
+
+use alloy::primitives::Address;
+use axum::extract::{Extension, Query};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use coinslot_core::{Network, Price, TokenAmount};
+use coinslot_evm::exact::Eip3009Token;
+use coinslot_facilitator::HttpFacilitator;
+use coinslot_tower::{PaidRoute, PaymentLayer, PriceError, VerifiedPayment};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing_subscriber::EnvFilter;
+
+/// The most words one request may buy.
+const MAX_WORDS: u64 = 1000;
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(message) = run().await {
+        eprintln!("server: {message}");
+        std::process::exit(1);
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+async fn run() -> Result<(), String> {
+    let port: u16 = env("PORT")
+        .map_or(Ok(4021), |p| p.parse())
+        .map_err(|_| "PORT is not a port number".to_owned())?;
+    let payee: Address = env("EVM_PAYEE_ADDRESS")
+        .ok_or("EVM_PAYEE_ADDRESS is required: the address that is paid")?
+        .parse()
+        .map_err(|_| "EVM_PAYEE_ADDRESS is not an EVM address".to_owned())?;
+    let usdc = match env("EVM_NETWORK").as_deref() {
+        None | Some("eip155:84532" | "base-sepolia") => Eip3009Token::usdc_base_sepolia(),
+        Some("eip155:8453" | "base") => Eip3009Token::usdc_base(),
+        Some(other) => {
+            return Err(format!(
+                "EVM_NETWORK {other:?}: use eip155:84532 or eip155:8453"
+            ));
+        }
+    };
+    let facilitator_url =
+        env("FACILITATOR_URL").unwrap_or_else(|| "http://127.0.0.1:4022".to_owned());
+    let mut facilitator =
+        HttpFacilitator::new(&facilitator_url).map_err(|e| format!("FACILITATOR_URL: {e}"))?;
+    if let Some(token) = env("FACILITATOR_API_KEY") {
+        facilitator = facilitator.with_bearer_token(token);
+    }
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
+        .await
+        .map_err(|e| format!("cannot listen on port {port}: {e}"))?;
+    // PORT=0 takes a free port: the address printed and offered is the one bound.
+    let bound = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let public_url = env("PUBLIC_URL").unwrap_or_else(|| format!("http://127.0.0.1:{bound}"));
+    let (close, closed) = tokio::sync::oneshot::channel::<()>();
+    let close = std::sync::Arc::new(std::sync::Mutex::new(Some(close)));
+    let app = app(facilitator, &public_url, &usdc, payee)?.route(
+        "/close",
+        post(move || {
+            if let Some(close) = close.lock().ok().and_then(|mut c| c.take()) {
+                // The server stops once this answer is sent.
+                let _ = close.send(());
+            }
+            async { Json(json!({"status": "closing"})) }
+        }),
+    );
+    println!(
+        "Server listening on {public_url} (USDC on {}, paid to {payee})",
+        usdc.network()
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = closed => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        })
+        .await
+        .map_err(|e| format!("server: {e}"))
+}
+
+/// The routes and their prices.
+fn app(
+    facilitator: HttpFacilitator,
+    public_url: &str,
+    usdc: &Eip3009Token,
+    payee: Address,
+) -> Result<Router, String> {
+    let price = |text: &str| {
+        let price = Price::parse(text).map_err(|e| e.to_string())?;
+        usdc.requirements(payee, &price).map_err(|e| e.to_string())
+    };
+    let per_word = price("$0.0001")?;
+    let paywall = PaymentLayer::builder(facilitator, public_url)
+        .with_route(
+            PaidRoute::get("/exact/evm/eip3009")
+                .accepts(price("$0.001")?)
+                .description("The end-to-end suite's protected endpoint")
+                .mime_type("application/json"),
+        )
+        .with_route(
+            PaidRoute::get("/weather")
+                .accepts(price("$0.001")?)
+                .description("Today's weather")
+                .mime_type("application/json"),
+        )
+        .with_route(
+            PaidRoute::get("/words")
+                .priced_by(move |parts| {
+                    let count = word_count(parts.uri.query());
+                    let mut offer = per_word.clone();
+                    Box::pin(async move {
+                        let count = count?;
+                        let total = offer.amount.as_u256() * coinslot_core::U256::from(count);
+                        offer.amount = TokenAmount::from(total);
+                        Ok(vec![offer])
+                    })
+                })
+                .description("Words, $0.0001 each")
+                .mime_type("application/json"),
+        )
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(Router::new()
+        .route(
+            "/free",
+            get(|| async { Json(json!({"message": "free of charge"})) }),
+        )
+        .route("/exact/evm/eip3009", get(paid_message))
+        .route("/weather", get(weather))
+        .route("/words", get(words))
+        .layer(paywall)
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) })))
+}
+
+/// `count=N` from the query, 1 ≤ N ≤ [`MAX_WORDS`].
+fn word_count(query: Option<&str>) -> Result<u64, PriceError> {
+    let count = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("count="))
+        .ok_or_else(|| PriceError::bad_request("count=N is required"))?;
+    match count.parse::<u64>() {
+        Ok(n @ 1..=MAX_WORDS) => Ok(n),
+        _ => Err(PriceError::bad_request(format!(
+            "count must be between 1 and {MAX_WORDS}"
+        ))),
+    }
+}
+
+async fn paid_message(Extension(payment): Extension<VerifiedPayment>) -> Json<Value> {
+    Json(json!({"message": "paid content", "payer": payment.payer}))
+}
+
+async fn weather(Extension(payment): Extension<VerifiedPayment>) -> Json<Value> {
+    Json(json!({"weather": "sunny", "temperature": 21, "payer": payment.payer}))
+}
+
+#[derive(Deserialize)]
+struct Words {
+    count: u64,
+}
+
+async fn words(
+    Query(Words { count }): Query<Words>,
+    Extension(payment): Extension<VerifiedPayment>,
+) -> Json<Value> {
+    const LOREM: [&str; 8] = [
+        "coin", "slot", "pay", "per", "request", "with", "x402", "today",
+    ];
+    let words: Vec<&str> = (0..count).map(|i| LOREM[(i % 8) as usize]).collect();
+    let network: &Network = &payment.network;
+    Json(
+        json!({"words": words.join(" "), "paid": payment.amount.to_string(), "network": network.as_str()}),
+    )
+}

@@ -1,0 +1,123 @@
+//! The server as the end-to-end suite drives it: the binary, configured by environment, in
+//! front of a facilitator on the local chain.
+
+use std::sync::Arc;
+
+use coinslot_core::PaymentRequired;
+use coinslot_evm::EvmChain;
+use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
+use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
+use coinslot_reqwest::{AssetLimit, Payer, PayingClient, SpendingPolicy};
+use coinslot_testkit::{LocalChain, ServiceProcess};
+
+async fn facilitator(chain: &LocalChain) -> String {
+    let evm = EvmChain::builder(chain.provider().clone())
+        .with_signer(chain.accounts().settlers[0].clone())
+        .build()
+        .await
+        .unwrap();
+    let local = LocalFacilitator::builder()
+        .with_scheme(ExactEvmFacilitator::new(Arc::new(evm)))
+        .build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, FacilitatorApi::new(local).into_router())
+            .await
+            .unwrap()
+    });
+    url
+}
+
+#[tokio::test]
+async fn serves_free_fixed_and_dynamic_routes_and_closes() {
+    let chain = LocalChain::start().await.unwrap();
+    let payee = chain.accounts().payee.address();
+    let mut server = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_server"),
+        &[
+            ("PORT", "0".to_owned()),
+            ("FACILITATOR_URL", facilitator(&chain).await),
+            ("EVM_PAYEE_ADDRESS", payee.to_checksum(None)),
+        ],
+        "Server listening",
+        false,
+    )
+    .unwrap();
+    let url = server.url().to_owned();
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{url}{path}")).send();
+
+    let health: serde_json::Value =
+        serde_json::from_slice(&get("/health").await.unwrap().bytes().await.unwrap()).unwrap();
+    assert_eq!(health, serde_json::json!({"status": "ok"}));
+    assert_eq!(get("/free").await.unwrap().status(), 200);
+
+    for (path, amount) in [
+        ("/exact/evm/eip3009", 1000u64),
+        ("/weather", 1000),
+        ("/words?count=7", 700),
+    ] {
+        let response = get(path).await.unwrap();
+        assert_eq!(response.status(), 402, "{path}");
+        let required =
+            PaymentRequired::from_header(response.headers()["payment-required"].as_bytes())
+                .unwrap();
+        assert_eq!(required.accepts[0].amount, amount.into(), "{path}");
+        assert_eq!(required.accepts[0].pay_to, payee.to_checksum(None));
+        assert_eq!(required.resource.url, format!("{url}{path}"));
+    }
+    for bad in [
+        "/words",
+        "/words?count=0",
+        "/words?count=1001",
+        "/words?count=x",
+    ] {
+        assert_eq!(get(bad).await.unwrap().status(), 400, "{bad}");
+    }
+
+    let client = PayingClient::new(
+        http.clone(),
+        Payer::builder()
+            .with_wallet(ExactEvmClient::new(chain.accounts().payer.clone()))
+            .with_policy(
+                SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("$0.01", "$1").unwrap()),
+            )
+            .build(),
+    );
+    let before = chain.usdc_balance(payee).await.unwrap();
+    let words: serde_json::Value = client
+        .send(client.get(format!("{url}/words?count=7")))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(words["words"].as_str().unwrap().split(' ').count(), 7);
+    assert_eq!(words["paid"], "700");
+    assert_eq!(
+        chain.usdc_balance(payee).await.unwrap() - before,
+        alloy::primitives::U256::from(700)
+    );
+
+    assert_eq!(
+        http.post(format!("{url}/close"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(server.wait().unwrap(), "POST /close exits with success");
+}
+
+#[test]
+fn a_missing_payee_is_a_clear_error() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .env_remove("EVM_PAYEE_ADDRESS")
+        .env("PORT", "0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("EVM_PAYEE_ADDRESS is required"));
+}
