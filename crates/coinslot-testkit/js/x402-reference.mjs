@@ -1,12 +1,22 @@
-// Drives the reference x402 implementation (@x402/core and @x402/evm 2.27.0, viem 2.57.1) for
-// coinslot's interop tests. One JSON object in on stdin, one JSON object out on stdout.
+// Drives the reference x402 implementation (@x402/core, @x402/evm, @x402/fetch, @x402/hono
+// 2.27.0, and the legacy v1 x402-fetch 1.2.0; viem 2.57.1) for coinslot's interop tests.
 //
+// One-shot commands: one JSON object in on stdin, one JSON object out on stdout.
 //   node x402-reference.mjs pay     {"privateKey", "paymentRequired"}
 //       -> the PaymentPayload the reference client (x402Client + ExactEvmScheme) makes
 //   node x402-reference.mjs verify  {"rpcUrl", "privateKey", "paymentPayload", "paymentRequirements"}
 //   node x402-reference.mjs settle  {...the same}
 //       -> the reference facilitator's (x402Facilitator + ExactEvmScheme) answer, with
 //          `privateKey` as its settlement key on the chain at `rpcUrl`
+//   node x402-reference.mjs fetch-v2 {"privateKey", "url"}   (@x402/fetch)
+//   node x402-reference.mjs fetch-v1 {"privateKey", "url"}   (legacy x402-fetch)
+//       -> {"status", "body", "paymentResponse"}: a GET of `url` that pays a 402
+//
+// Services, configured by environment, printing "... listening on http://127.0.0.1:PORT":
+//   node x402-reference.mjs serve-hono         PAY_TO, FACILITATOR_URL
+//       -> @x402/hono with GET /weather at $0.001 (exact, eip155:84532)
+//   node x402-reference.mjs serve-facilitator  RPC_URL, PRIVATE_KEY
+//       -> the reference facilitator behind /verify, /settle, /supported
 //
 // Errors go to stderr with exit code 1.
 
@@ -18,12 +28,22 @@ import { toFacilitatorEvmSigner } from "@x402/evm";
 import { createWalletClient, http, publicActions, defineChain } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
+import { wrapFetchWithPayment, decodePaymentResponseHeader } from "@x402/fetch";
+import { wrapFetchWithPayment as wrapFetchV1 } from "x402-fetch";
+import { createSigner } from "x402/types";
+import { paymentMiddleware, x402ResourceServer } from "@x402/hono";
+import { HTTPFacilitatorClient } from "@x402/core/server";
+import { ExactEvmScheme as ExactEvmServer } from "@x402/evm/exact/server";
+import { Hono } from "hono";
+import { serve } from "@hono/node-server";
+import { createServer } from "node:http";
+
 const command = process.argv[2];
-const input = JSON.parse(await new Promise((resolve) => {
+const readInput = () => new Promise((resolve) => {
   let text = "";
   process.stdin.on("data", (chunk) => (text += chunk));
-  process.stdin.on("end", () => resolve(text));
-}));
+  process.stdin.on("end", () => resolve(JSON.parse(text)));
+});
 
 async function pay({ privateKey, paymentRequired }) {
   const client = new x402Client();
@@ -56,13 +76,80 @@ function facilitator({ rpcUrl, privateKey }) {
 
 const bigints = (_, value) => (typeof value === "bigint" ? value.toString() : value);
 
+/// A GET of `url` through a paying fetch; the receipt header decoded as the client reads it.
+async function fetched(payingFetch, url, decode) {
+  const response = await payingFetch(url, { method: "GET" });
+  const header = response.headers.get("PAYMENT-RESPONSE") ?? response.headers.get("X-PAYMENT-RESPONSE");
+  return { status: response.status, body: await response.text(), paymentResponse: header ? decode(header) : null };
+}
+
+async function fetchV2({ privateKey, url }) {
+  const client = new x402Client();
+  registerClient(client, { signer: privateKeyToAccount(privateKey) });
+  return fetched(wrapFetchWithPayment(fetch, client), url, decodePaymentResponseHeader);
+}
+
+async function fetchV1({ privateKey, url }) {
+  const signer = await createSigner("base-sepolia", privateKey);
+  const decode = (header) => JSON.parse(Buffer.from(header, "base64").toString("utf8"));
+  return fetched(wrapFetchV1(fetch, signer), url, decode);
+}
+
+function listening(what, port) {
+  process.stdout.write(`${what} listening on http://127.0.0.1:${port}\n`);
+}
+
+function serveHono() {
+  const server = new x402ResourceServer(new HTTPFacilitatorClient({ url: process.env.FACILITATOR_URL }))
+    .register("eip155:84532", new ExactEvmServer());
+  const app = new Hono();
+  app.use(paymentMiddleware({
+    "GET /weather": {
+      accepts: { scheme: "exact", price: "$0.001", network: "eip155:84532", payTo: process.env.PAY_TO },
+      description: "Weather from the reference server",
+    },
+  }, server));
+  app.get("/weather", (c) => c.json({ weather: "sunny", from: "@x402/hono" }));
+  const running = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => listening("Server", info.port));
+  return running;
+}
+
+function serveFacilitator() {
+  const reference = facilitator({ rpcUrl: process.env.RPC_URL, privateKey: process.env.PRIVATE_KEY });
+  const http = createServer(async (request, response) => {
+    let text = "";
+    for await (const chunk of request) text += chunk;
+    const answer = (status, body) => {
+      response.writeHead(status, { "content-type": "application/json" });
+      response.end(JSON.stringify(body, bigints));
+    };
+    try {
+      if (request.method === "GET" && request.url === "/supported") return answer(200, reference.getSupported());
+      const body = text ? JSON.parse(text) : {};
+      if (request.method === "POST" && request.url === "/verify") return answer(200, await reference.verify(body.paymentPayload, body.paymentRequirements));
+      if (request.method === "POST" && request.url === "/settle") return answer(200, await reference.settle(body.paymentPayload, body.paymentRequirements));
+      return answer(404, { error: "not found" });
+    } catch (error) {
+      return answer(500, { error: String(error?.message ?? error) });
+    }
+  });
+  http.listen(0, "127.0.0.1", () => listening("Facilitator", http.address().port));
+}
+
 try {
-  let output;
-  if (command === "pay") output = await pay(input);
-  else if (command === "verify") output = await facilitator(input).verify(input.paymentPayload, input.paymentRequirements);
-  else if (command === "settle") output = await facilitator(input).settle(input.paymentPayload, input.paymentRequirements);
-  else throw new Error(`unknown command ${command}`);
-  process.stdout.write(JSON.stringify(output, bigints) + "\n");
+  if (command === "serve-hono") serveHono();
+  else if (command === "serve-facilitator") serveFacilitator();
+  else {
+    const input = await readInput();
+    let output;
+    if (command === "pay") output = await pay(input);
+    else if (command === "verify") output = await facilitator(input).verify(input.paymentPayload, input.paymentRequirements);
+    else if (command === "settle") output = await facilitator(input).settle(input.paymentPayload, input.paymentRequirements);
+    else if (command === "fetch-v2") output = await fetchV2(input);
+    else if (command === "fetch-v1") output = await fetchV1(input);
+    else throw new Error(`unknown command ${command}`);
+    process.stdout.write(JSON.stringify(output, bigints) + "\n");
+  }
 } catch (error) {
   process.stderr.write(`${error?.stack ?? error}\n`);
   process.exit(1);

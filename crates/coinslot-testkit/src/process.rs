@@ -24,13 +24,19 @@ impl ServiceProcess {
         ready: &str,
         show_log: bool,
     ) -> Result<Self> {
-        let name = program.as_ref().to_string_lossy().into_owned();
+        let mut command = Command::new(program);
+        command.envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
+        Self::spawn(command, ready, show_log)
+    }
+
+    /// Like [`start`](Self::start), for a command with its arguments and environment set.
+    pub fn spawn(mut command: Command, ready: &str, show_log: bool) -> Result<Self> {
+        let name = command.get_program().to_string_lossy().into_owned();
         let failed = |message: String| Error::Tool {
             tool: "service",
             message: format!("{name}: {message}"),
         };
-        let mut child = Command::new(program.as_ref())
-            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(if show_log {

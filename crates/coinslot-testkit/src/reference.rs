@@ -1,6 +1,6 @@
-//! The reference x402 implementation (npm `@x402/core` and `@x402/evm`, pinned in `js/`), driven
-//! through `js/x402-reference.mjs`, for interop tests: its client pays, its facilitator verifies
-//! and settles.
+//! The reference x402 implementation (npm `@x402/*` 2.27.0 and the legacy v1 `x402-fetch`,
+//! pinned in `js/`), driven through `js/x402-reference.mjs`, for interop tests: its clients pay,
+//! its facilitator verifies and settles, its hono server sells.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
+use crate::process::ServiceProcess;
 use crate::tools::tools;
 
 /// Runs one command of `x402-reference.mjs` with `input` on stdin; returns its JSON answer.
@@ -89,4 +90,62 @@ pub async fn reference_facilitator(
                "paymentPayload": payment_payload, "paymentRequirements": payment_requirements}),
     )
     .await
+}
+
+/// Which reference client pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceClient {
+    /// `@x402/fetch` 2.27.0 (x402 v2).
+    FetchV2,
+    /// The legacy `x402-fetch` 1.2.0 (x402 v1).
+    FetchV1,
+}
+
+/// A GET of `url` by a reference paying client signing with `private_key` (0x-hex):
+/// `{"status", "body", "paymentResponse"}`, the receipt as that client decodes it.
+pub async fn reference_fetch(
+    client: ReferenceClient,
+    private_key: &str,
+    url: &str,
+) -> Result<Value> {
+    let command = match client {
+        ReferenceClient::FetchV2 => "fetch-v2",
+        ReferenceClient::FetchV1 => "fetch-v1",
+    };
+    run(command, json!({"privateKey": private_key, "url": url})).await
+}
+
+fn service(command: &str, envs: &[(&str, String)], ready: &str) -> Result<ServiceProcess> {
+    let script = tools()?.js_dir.join("x402-reference.mjs");
+    let mut node = Command::new("node");
+    node.arg(script)
+        .arg(command)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
+    ServiceProcess::spawn(node, ready, true)
+}
+
+/// The reference server (`@x402/hono` 2.27.0): `GET /weather` at $0.001 in USDC on
+/// `eip155:84532`, paid to `pay_to`, settled through the facilitator at `facilitator_url`.
+pub fn reference_server(pay_to: &str, facilitator_url: &str) -> Result<ServiceProcess> {
+    service(
+        "serve-hono",
+        &[
+            ("PAY_TO", pay_to.to_owned()),
+            ("FACILITATOR_URL", facilitator_url.to_owned()),
+        ],
+        "Server listening",
+    )
+}
+
+/// The reference facilitator as an HTTP service (`/verify`, `/settle`, `/supported`), settling
+/// with `private_key` (0x-hex) on the chain at `rpc_url`.
+pub fn reference_facilitator_service(rpc_url: &str, private_key: &str) -> Result<ServiceProcess> {
+    service(
+        "serve-facilitator",
+        &[
+            ("RPC_URL", rpc_url.to_owned()),
+            ("PRIVATE_KEY", private_key.to_owned()),
+        ],
+        "Facilitator listening",
+    )
 }

@@ -1,6 +1,7 @@
 //! coinslot-reqwest's tests: our client against our server (coinslot-tower) and facilitator on
 //! anvil.
 
+mod interop;
 mod pay;
 mod policy;
 

@@ -3,5 +3,6 @@
 
 mod access;
 mod common;
+mod interop;
 mod oneshot;
 mod paid;
