@@ -297,3 +297,49 @@ async fn settle_before_handler_gives_the_handler_its_receipt() {
         U256::from(PRICE)
     );
 }
+
+#[tokio::test]
+async fn a_facilitator_lost_before_settlement_serves_nothing_and_charges_nothing() {
+    let chain = LocalChain::start().await.unwrap();
+    // The facilitator's HTTP service, which the handler shuts down while it runs: verify has
+    // answered, settle finds nobody.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let stop = std::sync::Arc::new(std::sync::Mutex::new(Some(stop)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let facilitator_url = format!("http://{}", listener.local_addr().unwrap());
+    let api = coinslot_facilitator::FacilitatorApi::new(local_facilitator(&chain).await);
+    let service = tokio::spawn(async move {
+        axum::serve(listener, api.into_router())
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    let facilitator = coinslot_facilitator::HttpFacilitator::new(&facilitator_url).unwrap();
+    let stopping = Router::new().route(
+        "/paid/stop-facilitator",
+        get(move || {
+            let stop = stop.lock().unwrap().take();
+            async move {
+                if let Some(stop) = stop {
+                    let _ = stop.send(());
+                }
+                "the secret content"
+            }
+        }),
+    );
+    let server = serve_with(&chain, facilitator, stopping).await;
+    let payer = chain.accounts().payer.address();
+    let before = usdc(&chain, payer).await;
+    let header = signed(&chain, &offer(&chain)).await;
+    let response = get_paid(&server, "/paid/stop-facilitator", &header).await;
+    service.await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert!(response.headers().get("payment-response").is_none());
+    let body = response.text().await.unwrap();
+    assert!(body.contains("could not be settled"), "{body}");
+    assert!(!body.contains("secret"));
+    assert_eq!(usdc(&chain, payer).await, before);
+    assert_eq!(settler_transactions(&chain).await, 0);
+}
