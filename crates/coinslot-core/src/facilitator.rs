@@ -62,6 +62,16 @@ pub trait Facilitator: Send + Sync {
 
     /// The payment kinds, extensions and signers of this facilitator.
     fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>>;
+
+    /// What names the payment whatever its encoding (the scheme's
+    /// [`settlement_key`](crate::SchemeFacilitator::settlement_key): for EIP-3009 the token,
+    /// payer and nonce), when this facilitator can tell without a round trip. A server uses it
+    /// so that two encodings of one payment cannot run two handlers; `None` (the default, and a
+    /// remote facilitator's answer) leaves the server to name the payment by its bytes.
+    fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
+        let _ = request;
+        None
+    }
 }
 
 macro_rules! forward_facilitator {
@@ -75,6 +85,9 @@ macro_rules! forward_facilitator {
             }
             fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>> {
                 (**self).supported()
+            }
+            fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
+                (**self).payment_key(request)
             }
         }
     )*};

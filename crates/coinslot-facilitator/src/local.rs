@@ -351,4 +351,9 @@ impl Facilitator for LocalFacilitator {
     fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>> {
         Box::pin(async move { Ok(self.inner.registry.supported()) })
     }
+
+    fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
+        let (_, scheme) = self.route(request).ok()?;
+        Some(scheme.settlement_key(request))
+    }
 }

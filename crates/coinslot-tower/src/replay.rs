@@ -1,8 +1,10 @@
 //! The replay guard: one payment runs the handler once.
 //!
-//! A payment is known by a digest of its canonical JSON (the version, the offer it accepts, the
-//! scheme payload; object keys sorted), so the same payment re-encoded with other key order or
-//! whitespace is the same payment. While a request holds a payment's claim, every other request
+//! A payment is known by the facilitator's name for it when it has one (an in-process
+//! facilitator names an EIP-3009 payment by token, payer and nonce, so two encodings of one
+//! signature are one payment), else by a digest of its canonical JSON (the version, scheme,
+//! network and payload; object keys sorted), so the same payment re-encoded with other key order
+//! or whitespace is the same payment. While a request holds a payment's claim, every other request
 //! with it is refused; once done, the payment stays refused for the retention period. Past that,
 //! the chain and the facilitator's settlement record refuse it (an EIP-3009 nonce is used once),
 //! so the guard needs no disk: it stops what they cannot see, a payment that is verified but not
@@ -118,6 +120,16 @@ pub(crate) fn payment_key(version: u8, scheme: &str, network: &str, payload: &Js
     string(scheme, &mut hasher);
     string(network, &mut hasher);
     object(payload, &mut hasher);
+    hasher.finalize().into()
+}
+
+/// The digest of a facilitator's own name for a payment
+/// ([`Facilitator::payment_key`](coinslot_core::Facilitator::payment_key)); tagged, so that it
+/// can never equal a [`payment_key`].
+pub(crate) fn scheme_key(name: &str) -> Key {
+    let mut hasher = Sha256::new();
+    hasher.update(b"facilitator:");
+    string(name, &mut hasher);
     hasher.finalize().into()
 }
 

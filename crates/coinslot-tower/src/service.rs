@@ -23,7 +23,7 @@ use crate::reject::{
     Challenge, NO_MATCHING_REQUIREMENTS, PAYMENT_HEADER_REQUIRED, PAYMENT_SIGNATURE, X_PAYMENT,
     attach_receipt, json_error,
 };
-use crate::replay::{ReplayGuard, payment_key};
+use crate::replay::{ReplayGuard, payment_key, scheme_key};
 use crate::route::{CompiledRoute, SettlementTiming};
 
 /// What every clone of a [`Payment`] service shares.
@@ -285,12 +285,22 @@ where
         Ok(matched) => matched,
         Err(error) => return Ok(challenge.reject(&error)),
     };
-    let key = payment_key(
-        x402_version,
-        matched.request.scheme(),
-        matched.request.network_name(),
-        matched.request.payload(),
-    );
+    // The facilitator's name for the payment when it has one: the same for every encoding of
+    // one authorization. Otherwise the payment's canonical bytes.
+    let key = shared
+        .facilitator
+        .payment_key(&matched.request)
+        .map_or_else(
+            || {
+                payment_key(
+                    x402_version,
+                    matched.request.scheme(),
+                    matched.request.network_name(),
+                    matched.request.payload(),
+                )
+            },
+            |name| scheme_key(&name),
+        );
     let Some(claim) = shared.guard.claim(key) else {
         return Ok(challenge.reject(ErrorReason::DuplicateSettlement.as_str()));
     };

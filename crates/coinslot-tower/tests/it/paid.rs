@@ -343,3 +343,44 @@ async fn a_facilitator_lost_before_settlement_serves_nothing_and_charges_nothing
     assert_eq!(usdc(&chain, payer).await, before);
     assert_eq!(settler_transactions(&chain).await, 0);
 }
+
+#[tokio::test]
+async fn two_encodings_of_one_signature_run_one_handler() {
+    let chain = LocalChain::start().await.unwrap();
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = runs.clone();
+    let slow = Router::new().route(
+        "/paid/slow",
+        get(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async {
+                tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+                "content"
+            }
+        }),
+    );
+    let server = serve_with(&chain, local_facilitator(&chain).await, slow).await;
+    let payee_before = usdc(&chain, chain.accounts().payee.address()).await;
+
+    // The same authorization with `v` as 27/28 and as 0/1: both verify, they are one payment.
+    let first = signed(&chain, &offer(&chain)).await;
+    let mut payment = coinslot_core::PaymentPayload::from_header(&first).unwrap();
+    let signature = payment.payload["signature"].as_str().unwrap().to_owned();
+    let v = u8::from_str_radix(&signature[signature.len() - 2..], 16).unwrap();
+    let other = format!("{}{:02x}", &signature[..signature.len() - 2], v - 27);
+    payment.payload.insert("signature".into(), other.into());
+    let second = payment.to_header().unwrap();
+
+    let (a, b) = tokio::join!(get_paid(&server, "/paid/slow", &first), async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        get_paid(&server, "/paid/slow", &second).await
+    });
+    assert_eq!(a.status(), StatusCode::OK);
+    assert_eq!(b.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(refusal(&b), "duplicate_settlement");
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        usdc(&chain, chain.accounts().payee.address()).await - payee_before,
+        U256::from(PRICE)
+    );
+}
