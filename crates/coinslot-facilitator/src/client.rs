@@ -39,7 +39,12 @@ pub struct HttpFacilitator {
     client: reqwest::Client,
     base: Url,
     bearer_token: Option<String>,
+    payment_key: Option<PaymentKey>,
 }
+
+/// Names a payment whatever its encoding, without a round trip (for EVM `exact`:
+/// `coinslot_evm::exact::payment_key`).
+pub type PaymentKey = fn(&VerifyRequest) -> Option<String>;
 
 impl std::fmt::Debug for HttpFacilitator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -62,6 +67,7 @@ impl HttpFacilitator {
             client: client(DEFAULT_TIMEOUT)?,
             base,
             bearer_token: None,
+            payment_key: None,
         })
     }
 
@@ -82,6 +88,15 @@ impl HttpFacilitator {
     #[must_use]
     pub fn with_client(mut self, client: reqwest::Client) -> Self {
         self.client = client;
+        self
+    }
+
+    /// How to name a payment whatever its encoding, as the remote facilitator's schemes would
+    /// ([`Facilitator::payment_key`]). A server's replay guard uses it to know two encodings of
+    /// one signature for one payment; without it, the guard goes by the payment's bytes.
+    #[must_use]
+    pub const fn with_payment_key(mut self, payment_key: PaymentKey) -> Self {
+        self.payment_key = Some(payment_key);
         self
     }
 
@@ -218,5 +233,9 @@ impl Facilitator for HttpFacilitator {
                 attempt += 1;
             }
         })
+    }
+
+    fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
+        self.payment_key.and_then(|key| key(request))
     }
 }

@@ -29,7 +29,7 @@ mod server;
 pub mod store;
 
 #[cfg(feature = "client")]
-pub use client::{DEFAULT_TIMEOUT, HttpFacilitator};
+pub use client::{DEFAULT_TIMEOUT, HttpFacilitator, PaymentKey};
 pub use local::{LocalFacilitator, LocalFacilitatorBuilder};
 pub use registry::Registry;
 #[cfg(feature = "server")]

@@ -72,8 +72,11 @@ async fn run() -> Result<(), String> {
     };
     let facilitator_url =
         env("FACILITATOR_URL").unwrap_or_else(|| "http://127.0.0.1:4022".to_owned());
-    let mut facilitator =
-        HttpFacilitator::new(&facilitator_url).map_err(|e| format!("FACILITATOR_URL: {e}"))?;
+    // Naming EIP-3009 payments by token, payer and nonce lets the paywall see two encodings
+    // of one signature as one payment.
+    let mut facilitator = HttpFacilitator::new(&facilitator_url)
+        .map_err(|e| format!("FACILITATOR_URL: {e}"))?
+        .with_payment_key(coinslot_evm::exact::payment_key);
     if let Some(token) = env("FACILITATOR_API_KEY") {
         facilitator = facilitator.with_bearer_token(token);
     }

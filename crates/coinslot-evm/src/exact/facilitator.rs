@@ -169,21 +169,30 @@ impl SchemeFacilitator for ExactEvmFacilitator {
     /// The token, the payer and the EIP-3009 nonce: the token uses a nonce once, so this is the
     /// money movement itself, whatever else the payload says.
     fn settlement_key(&self, request: &VerifyRequest) -> String {
-        match asset_and_payload(request) {
-            Some((asset, payload)) => format!(
-                "{}/{}/{:#x}/{:#x}/{:#x}",
-                SCHEME,
-                self.chain.network(),
-                asset,
-                payload.authorization.from,
-                payload.authorization.nonce
-            ),
-            None => {
-                let payload = serde_json::to_string(request.payload()).unwrap_or_default();
-                format!("{SCHEME}/{}/{payload}", request.network_name())
-            }
-        }
+        payment_key(request).unwrap_or_else(|| {
+            let payload = serde_json::to_string(request.payload()).unwrap_or_default();
+            format!("{SCHEME}/{}/{payload}", request.network_name())
+        })
     }
+}
+
+/// The name of an `exact` EIP-3009 payment whatever its encoding: network, token, payer and
+/// nonce (a token uses a nonce once, so this is the money movement itself). `None` for another
+/// scheme or network, or a payload that does not parse.
+///
+/// It needs no chain: a server in front of a remote facilitator gives it to
+/// `HttpFacilitator::with_payment_key` so that its replay guard knows the two `v` encodings of
+/// one signature for one payment.
+pub fn payment_key(request: &VerifyRequest) -> Option<String> {
+    let network = request.network().ok()?;
+    if request.scheme() != SCHEME || network.eip155_chain_id().is_none() {
+        return None;
+    }
+    let (asset, payload) = asset_and_payload(request)?;
+    Some(format!(
+        "{SCHEME}/{network}/{asset:#x}/{:#x}/{:#x}",
+        payload.authorization.from, payload.authorization.nonce
+    ))
 }
 
 /// The token and the EIP-3009 payload of a request, when both parse.

@@ -39,13 +39,16 @@ pub(crate) async fn local_facilitator(chain: &LocalChain) -> LocalFacilitator {
         .build()
 }
 
-/// The same facilitator behind its HTTP API on a loopback port, as a remote facilitator.
+/// The same facilitator behind its HTTP API on a loopback port, as a remote facilitator, told
+/// how EIP-3009 payments are named.
 pub(crate) async fn http_facilitator(chain: &LocalChain) -> HttpFacilitator {
     let api = FacilitatorApi::new(local_facilitator(chain).await);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, api.into_router()).await.unwrap() });
-    HttpFacilitator::new(&format!("http://{address}")).unwrap()
+    HttpFacilitator::new(&format!("http://{address}"))
+        .unwrap()
+        .with_payment_key(coinslot_evm::exact::payment_key)
 }
 
 /// The paid app: `/free`, `/paid` (echoes the payment), `/fails` (500), `/before` (settles

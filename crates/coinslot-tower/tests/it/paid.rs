@@ -347,6 +347,16 @@ async fn a_facilitator_lost_before_settlement_serves_nothing_and_charges_nothing
 #[tokio::test]
 async fn two_encodings_of_one_signature_run_one_handler() {
     let chain = LocalChain::start().await.unwrap();
+    let in_process = local_facilitator(&chain).await;
+    let remote = http_facilitator(&chain).await;
+    two_encodings_run_one_handler(&chain, in_process).await;
+    two_encodings_run_one_handler(&chain, remote).await;
+}
+
+async fn two_encodings_run_one_handler(
+    chain: &LocalChain,
+    facilitator: impl coinslot_core::Facilitator + 'static,
+) {
     let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = runs.clone();
     let slow = Router::new().route(
@@ -359,11 +369,11 @@ async fn two_encodings_of_one_signature_run_one_handler() {
             }
         }),
     );
-    let server = serve_with(&chain, local_facilitator(&chain).await, slow).await;
-    let payee_before = usdc(&chain, chain.accounts().payee.address()).await;
+    let server = serve_with(chain, facilitator, slow).await;
+    let payee_before = usdc(chain, chain.accounts().payee.address()).await;
 
     // The same authorization with `v` as 27/28 and as 0/1: both verify, they are one payment.
-    let first = signed(&chain, &offer(&chain)).await;
+    let first = signed(chain, &offer(chain)).await;
     let mut payment = coinslot_core::PaymentPayload::from_header(&first).unwrap();
     let signature = payment.payload["signature"].as_str().unwrap().to_owned();
     let v = u8::from_str_radix(&signature[signature.len() - 2..], 16).unwrap();
@@ -380,7 +390,7 @@ async fn two_encodings_of_one_signature_run_one_handler() {
     assert_eq!(refusal(&b), "duplicate_settlement");
     assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(
-        usdc(&chain, chain.accounts().payee.address()).await - payee_before,
+        usdc(chain, chain.accounts().payee.address()).await - payee_before,
         U256::from(PRICE)
     );
 }
