@@ -61,7 +61,8 @@ impl SchemeClient for Counted {
 }
 
 /// Our server on the local chain: `/paid` at [`PRICE`], `/dear` at 1 USDC, `/base` on Base
-/// mainnet, `/other-token` in another token, `/upload` (POST) at [`PRICE`].
+/// mainnet, `/other-token` in another token, `/upload` (POST) at [`PRICE`], `/either` on Base
+/// mainnet or on the local chain.
 pub(crate) async fn server(chain: &LocalChain) -> String {
     let mut evm =
         EvmChain::builder(chain.provider().clone()).with_receipt_timeout(Duration::from_secs(20));
@@ -76,6 +77,7 @@ pub(crate) async fn server(chain: &LocalChain) -> String {
     let payee = chain.accounts().payee.address();
     let offer = |amount| coinslot_testkit::exact_requirements(payee, amount);
     let mut on_base = offer(PRICE);
+    on_base.asset = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913".to_owned();
     on_base.network = coinslot_core::Network::base();
     let mut other_token = offer(PRICE);
     other_token.asset = alloy::primitives::Address::repeat_byte(7).to_checksum(None);
@@ -85,9 +87,10 @@ pub(crate) async fn server(chain: &LocalChain) -> String {
     let layer = PaymentLayer::builder(facilitator, url.clone())
         .with_route(PaidRoute::get("/paid").accepts(offer(PRICE)))
         .with_route(PaidRoute::get("/dear").accepts(offer(1_000_000)))
-        .with_route(PaidRoute::get("/base").accepts(on_base))
+        .with_route(PaidRoute::get("/base").accepts(on_base.clone()))
         .with_route(PaidRoute::get("/other-token").accepts(other_token))
         .with_route(PaidRoute::post("/upload").accepts(offer(PRICE)))
+        .with_route(PaidRoute::get("/either").accepts_all([on_base, offer(PRICE)]))
         .build()
         .unwrap();
     let content = || async { "content" };
@@ -96,6 +99,7 @@ pub(crate) async fn server(chain: &LocalChain) -> String {
         .route("/dear", get(content))
         .route("/base", get(content))
         .route("/other-token", get(content))
+        .route("/either", get(content))
         .route(
             "/upload",
             post(|body: String| async move { format!("got {} bytes", body.len()) }),

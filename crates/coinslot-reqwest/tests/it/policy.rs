@@ -166,3 +166,48 @@ async fn the_approval_hook_decides_before_signing() {
         "a refused payment spends nothing"
     );
 }
+
+#[tokio::test]
+async fn the_policy_order_is_the_preference() {
+    let chain = LocalChain::start().await.unwrap();
+    let url = server(&chain).await;
+    let wallet = Counted::new(&chain);
+    // The server offers Base first, then the local chain; the approval hook sees the choice.
+    let choice = |policy: SpendingPolicy| {
+        let chosen = Arc::new(std::sync::Mutex::new(None));
+        let seen = Arc::clone(&chosen);
+        let client = PayingClient::new(
+            reqwest::Client::new(),
+            Payer::builder()
+                .with_wallet(wallet.clone())
+                .with_policy(policy)
+                .with_approval(move |proposal| {
+                    *seen.lock().unwrap() = Some(proposal.requirements.network.to_string());
+                    Box::pin(async { false })
+                })
+                .build(),
+        );
+        let url = format!("{url}/either");
+        async move {
+            let error = client.send(client.get(url)).await.unwrap_err();
+            assert!(matches!(error, Error::NotApproved { .. }), "{error}");
+            chosen.lock().unwrap().clone().unwrap()
+        }
+    };
+    let base = AssetLimit::usdc_base("1", "1").unwrap();
+    let local = AssetLimit::usdc_base_sepolia("1", "1").unwrap();
+    assert_eq!(
+        choice(
+            SpendingPolicy::new()
+                .allow(local.clone())
+                .allow(base.clone())
+        )
+        .await,
+        "eip155:84532"
+    );
+    assert_eq!(
+        choice(SpendingPolicy::new().allow(base).allow(local)).await,
+        "eip155:8453"
+    );
+    assert_eq!(wallet.signed(), 0);
+}

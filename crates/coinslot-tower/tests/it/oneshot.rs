@@ -20,6 +20,14 @@ fn offer() -> PaymentRequirements {
     coinslot_testkit::exact_requirements(alloy::primitives::Address::repeat_byte(0x42), 1000)
 }
 
+/// The same price in USDC on Base mainnet.
+fn mainnet_offer() -> PaymentRequirements {
+    let mut offer = offer();
+    offer.network = coinslot_core::Network::base();
+    offer.asset = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913".to_owned();
+    offer
+}
+
 /// A facilitator nobody listens for: any call to it fails, as a facilitator that is down.
 async fn unreachable_facilitator() -> HttpFacilitator {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -53,6 +61,7 @@ fn content(
 
 async fn layer() -> PaymentLayer {
     PaymentLayer::builder(unreachable_facilitator().await, BASE)
+        .with_route(PaidRoute::get("/either").accepts_all([offer(), mainnet_offer()]))
         .with_route(
             PaidRoute::get("/paid")
                 .accepts(offer())
@@ -305,4 +314,34 @@ fn bad_configuration_is_refused_at_build() {
         .build()
         .unwrap_err();
     assert!(error.to_string().contains("must start with '/'"), "{error}");
+}
+
+#[tokio::test]
+async fn a_route_offers_several_ways_to_pay() {
+    let (response, _) = call(get("/either").body(Body::empty()).unwrap()).await;
+    assert_eq!(required(&response).accepts, vec![offer(), mainnet_offer()]);
+    let v1: PaymentRequiredV1 = serde_json::from_slice(response.body()).unwrap();
+    let networks: Vec<&str> = v1.accepts.iter().map(|o| o.network.as_str()).collect();
+    assert_eq!(networks, ["base-sepolia", "base"]);
+    // A payment for the second offer, in either version, is matched and goes to the facilitator
+    // (down here: 502, not "No matching payment requirements").
+    let v2 = PaymentPayload::new(mainnet_offer(), JsonObject::new(), None);
+    let v1 = PaymentPayloadV1::from_v2(&v2).unwrap();
+    for (name, value) in [
+        ("payment-signature", v2.to_header().unwrap()),
+        ("x-payment", v1.to_header().unwrap()),
+    ] {
+        let (response, calls) = call(
+            get("/either")
+                .header(name, value)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (response.status(), calls),
+            (StatusCode::BAD_GATEWAY, 0),
+            "{name}"
+        );
+    }
 }
