@@ -7,26 +7,28 @@ use reqwest_middleware::{Middleware, Next};
 
 use crate::payer::{AsyncSend, Payer, send_paying};
 
+/// The rest of the middleware chain, as the payer's way of sending.
 struct Chain<'a, 'e> {
     next: Next<'a>,
     extensions: &'e mut Extensions,
 }
 
-impl AsyncSend<reqwest_middleware::Error> for Chain<'_, '_> {
-    fn send(&mut self, request: Request) -> BoxFuture<'_, reqwest_middleware::Result<Response>> {
-        Box::pin(self.next.clone().run(request, self.extensions))
-    }
-}
+/// The chain's error, which a refusal of the payer converts into: a
+/// `reqwest_middleware::Error::Middleware` holding a [`crate::Error`] (`downcast_ref` gets it back).
+struct ChainError(reqwest_middleware::Error);
 
-/// A refusal of the payer is a `reqwest_middleware::Error::Middleware` holding a
-/// [`coinslot_reqwest::Error`](crate::Error); `downcast_ref` gets it back.
-impl From<crate::Error> for MiddlewareError {
+impl From<crate::Error> for ChainError {
     fn from(error: crate::Error) -> Self {
         Self(reqwest_middleware::Error::middleware(error))
     }
 }
 
-struct MiddlewareError(reqwest_middleware::Error);
+impl AsyncSend<ChainError> for Chain<'_, '_> {
+    fn send(&mut self, request: Request) -> BoxFuture<'_, Result<Response, ChainError>> {
+        let sent = self.next.clone().run(request, self.extensions);
+        Box::pin(async move { sent.await.map_err(ChainError) })
+    }
+}
 
 #[async_trait::async_trait]
 impl Middleware for Payer {
@@ -36,19 +38,8 @@ impl Middleware for Payer {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<Response> {
-        let chain = Chain { next, extensions };
-        send_paying::<MiddlewareError, _>(self, request, Wrapped(chain))
+        send_paying(self, request, Chain { next, extensions })
             .await
-            .map_err(|MiddlewareError(e)| e)
-    }
-}
-
-/// Adapts the chain's error type to one that a payer's refusal converts into.
-struct Wrapped<'a, 'e>(Chain<'a, 'e>);
-
-impl AsyncSend<MiddlewareError> for Wrapped<'_, '_> {
-    fn send(&mut self, request: Request) -> BoxFuture<'_, Result<Response, MiddlewareError>> {
-        let sent = self.0.send(request);
-        Box::pin(async move { sent.await.map_err(MiddlewareError) })
+            .map_err(|ChainError(e)| e)
     }
 }

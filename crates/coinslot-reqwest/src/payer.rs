@@ -14,6 +14,7 @@ use reqwest::{Request, Response, StatusCode};
 use crate::error::{Error, OfferRefusal, RefusalReason, Result};
 use crate::policy::{Allowed, Budget, Reservation, SpendingPolicy};
 
+// The spec's header names (`coinslot_core::header`), lowercase as `HeaderName` wants them.
 const PAYMENT_REQUIRED: HeaderName = HeaderName::from_static("payment-required");
 const PAYMENT_SIGNATURE: HeaderName = HeaderName::from_static("payment-signature");
 const PAYMENT_RESPONSE: HeaderName = HeaderName::from_static("payment-response");

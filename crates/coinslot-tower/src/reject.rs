@@ -8,9 +8,10 @@ use coinslot_core::{
 use http::header::{
     ACCESS_CONTROL_EXPOSE_HEADERS, CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue,
 };
-use http::{Response, StatusCode};
+use http::{Response, StatusCode, Uri};
 
 use crate::body::ResponseBody;
+use crate::route::PaidRoute;
 
 // The spec's header names (`coinslot_core::header`), lowercase as `HeaderName` wants them.
 pub(crate) const PAYMENT_REQUIRED: HeaderName = HeaderName::from_static("payment-required");
@@ -33,10 +34,29 @@ pub(crate) const NO_MATCHING_REQUIREMENTS: &str = "No matching payment requireme
 #[derive(Debug)]
 pub(crate) struct Challenge<'a> {
     pub(crate) offers: &'a [PaymentRequirements],
-    pub(crate) resource: &'a ResourceInfo,
+    pub(crate) base_url: &'a str,
+    // Owned: the request head goes to the handler while a 402 may still be written. A
+    // `Uri` clone shares its bytes.
+    pub(crate) uri: Uri,
+    pub(crate) route: &'a PaidRoute,
 }
 
 impl Challenge<'_> {
+    /// The resource as a 402 describes it; made only when needed (a 402, a v1 payment), not
+    /// on the path of a valid v2 payment.
+    pub(crate) fn resource(&self) -> ResourceInfo {
+        ResourceInfo {
+            url: format!(
+                "{}{}",
+                self.base_url,
+                self.uri.path_and_query().map_or("/", |p| p.as_str())
+            ),
+            description: Some(self.route.description.clone().unwrap_or_default()),
+            mime_type: Some(self.route.mime_type.clone().unwrap_or_default()),
+            other: coinslot_core::JsonObject::new(),
+        }
+    }
+
     /// A 402 (412 when a Permit2 allowance is missing, as the reference servers answer) whose
     /// `PAYMENT-REQUIRED` header and v1 JSON body both carry `error`.
     pub(crate) fn reject<B>(&self, error: &str) -> Response<ResponseBody<B>> {
@@ -48,7 +68,7 @@ impl Challenge<'_> {
         let required = PaymentRequired {
             x402_version: V2::default(),
             error: Some(error.to_owned()),
-            resource: self.resource.clone(),
+            resource: self.resource(),
             accepts: self.offers.to_vec(),
             extensions: None,
         };

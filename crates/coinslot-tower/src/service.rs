@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 
 use coinslot_core::v1::{PaymentPayloadV1, PaymentRequirementsV1};
 use coinslot_core::{
-    BoxFuture, ErrorReason, Facilitator, PaymentPayload, PaymentRequirements, ResourceInfo,
-    VerifyRequest, find_matching_requirements, match_payload_v1,
+    BoxFuture, ErrorReason, Facilitator, PaymentPayload, PaymentRequirements, VerifyRequest,
+    find_matching_requirements, match_payload_v1,
 };
 use http::header::HeaderValue;
 use http::request::Parts;
@@ -33,12 +33,6 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) policies: Vec<Arc<dyn AccessPolicy>>,
     pub(crate) guard: Arc<ReplayGuard>,
-}
-
-impl std::fmt::Debug for dyn AccessPolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AccessPolicy")
-    }
 }
 
 impl std::fmt::Debug for Shared {
@@ -164,13 +158,12 @@ fn payment_header(parts: &Parts) -> Option<(u8, &HeaderValue)> {
 fn match_payment(
     x402_version: u8,
     header: &HeaderValue,
-    offers: &[PaymentRequirements],
-    resource: &ResourceInfo,
+    challenge: &Challenge<'_>,
 ) -> Result<Matched, String> {
     if x402_version == 2 {
         let payload = PaymentPayload::from_header(header.as_bytes())
             .map_err(|e| format!("invalid_payload: PAYMENT-SIGNATURE: {e}"))?;
-        let requirements = find_matching_requirements(offers, &payload.accepted)
+        let requirements = find_matching_requirements(challenge.offers, &payload.accepted)
             .ok_or(NO_MATCHING_REQUIREMENTS)?
             .clone();
         return Ok(Matched {
@@ -180,25 +173,23 @@ fn match_payment(
     }
     let payload = PaymentPayloadV1::from_header(header.as_bytes())
         .map_err(|e| format!("invalid_payload: X-PAYMENT: {e}"))?;
-    // The v1 offers are the v2 ones whose network has a v1 name, in the same order.
-    let (v2_offers, v1_offers): (Vec<_>, Vec<_>) = offers
+    // The v1 offers are the v2 ones whose network has a v1 name, in the same order; the first
+    // that the core's v1 rule matches is the one.
+    let resource = challenge.resource();
+    let (requirements, v1) = challenge
+        .offers
         .iter()
-        .filter_map(|offer| {
-            PaymentRequirementsV1::from_v2(offer, resource)
-                .ok()
-                .map(|v1| (offer, v1))
+        .find_map(|offer| {
+            let v1 = PaymentRequirementsV1::from_v2(offer, &resource).ok()?;
+            match_payload_v1(std::slice::from_ref(&v1), &payload)?;
+            Some((offer.clone(), v1))
         })
-        .unzip();
-    let v1 = match_payload_v1(&v1_offers, &payload).ok_or(NO_MATCHING_REQUIREMENTS)?;
-    let index = v1_offers
-        .iter()
-        .position(|o| std::ptr::eq(o, v1))
-        .unwrap_or_default();
+        .ok_or(NO_MATCHING_REQUIREMENTS)?;
     Ok(Matched {
-        requirements: v2_offers[index].clone(),
+        requirements,
         request: VerifyRequest::V1 {
             payment_payload: payload,
-            payment_requirements: v1.clone(),
+            payment_requirements: v1,
         },
     })
 }
@@ -263,25 +254,17 @@ where
         let response = inner.call(Request::from_parts(parts, body)).await?;
         return Ok(response.map(ResponseBody::inner));
     }
-    let resource = ResourceInfo {
-        url: format!(
-            "{}{}",
-            shared.base_url,
-            parts.uri.path_and_query().map_or("/", |p| p.as_str())
-        ),
-        description: Some(route.route.description.clone().unwrap_or_default()),
-        mime_type: Some(route.route.mime_type.clone().unwrap_or_default()),
-        other: coinslot_core::JsonObject::new(),
-    };
     let challenge = Challenge {
         offers: &offers,
-        resource: &resource,
+        base_url: &shared.base_url,
+        uri: parts.uri.clone(),
+        route: &route.route,
     };
 
     let Some((x402_version, header)) = payment_header(&parts) else {
         return Ok(challenge.reject(PAYMENT_HEADER_REQUIRED));
     };
-    let matched = match match_payment(x402_version, header, &offers, &resource) {
+    let matched = match match_payment(x402_version, header, &challenge) {
         Ok(matched) => matched,
         Err(error) => return Ok(challenge.reject(&error)),
     };

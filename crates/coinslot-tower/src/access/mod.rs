@@ -91,3 +91,9 @@ pub trait AccessPolicy: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 }
+
+impl std::fmt::Debug for dyn AccessPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessPolicy")
+    }
+}
