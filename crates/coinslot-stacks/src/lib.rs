@@ -1,0 +1,31 @@
+//! # coinslot-stacks
+//!
+//! x402 payments on Stacks (`stacks:1`, `stacks:2147483648`), and the Stacks toolkit under
+//! them, written from the SIPs with no GPL code:
+//!
+//! - [`address`]: c32check addresses (all four versions) and contract principals;
+//! - [`clarity`]: Clarity values and their consensus codec;
+//! - [`transaction`]: the SIP-005 transaction codec (every auth, payload and post-condition
+//!   kind), txids;
+//! - [`signature`]: sighashes, key recovery and signer checks, single and multi-signature,
+//!   origin and sponsor; [`PrivateKey`] signs;
+//! - [`message`]: message signing and SIP-018 structured data.
+//!
+//! Every decoder takes untrusted bytes: it answers an error, never panics, checks each length
+//! before it allocates, and refuses trailing bytes.
+
+pub mod address;
+pub mod clarity;
+mod codec;
+pub mod hash;
+mod key;
+pub mod message;
+pub mod signature;
+pub mod transaction;
+
+pub use address::{AddressError, ContractName, Principal, StacksAddress};
+pub use clarity::ClarityValue;
+pub use codec::{DecodeError, DecodeErrorKind};
+pub use key::{KeyError, PrivateKey};
+pub use signature::{HighS, SignatureError, VerifiedAuth};
+pub use transaction::{Transaction, Txid};

@@ -1,0 +1,3 @@
+//! coinslot-stacks integration tests.
+
+mod vectors;
