@@ -47,7 +47,7 @@ pub use facilitator::{BoxFuture, Facilitator};
 pub use matching::{find_matching_requirements, match_payload, match_payload_v1};
 pub use network::{Network, NetworkPattern};
 pub use reason::ErrorReason;
-pub use scheme::{SchemeClient, SchemeFacilitator};
+pub use scheme::{SchemeClient, SchemeFacilitator, payload_settlement_key};
 pub use v2::{
     JsonObject, PaymentPayload, PaymentRequired, PaymentRequirements, ResourceInfo, SettleResponse,
     VerifyResponse,

@@ -181,13 +181,7 @@ pub trait SchemeFacilitator: Send + Sync {
     /// as sent; a scheme that knows better (for EIP-3009: token, payer and nonce) says so, and
     /// then two encodings of one authorization cannot both be settled.
     fn settlement_key(&self, request: &VerifyRequest) -> String {
-        let payload = serde_json::to_string(request.payload()).unwrap_or_default();
-        format!(
-            "{}/{}/{}",
-            request.scheme(),
-            request.network_name(),
-            payload
-        )
+        payload_settlement_key(request)
     }
 
     /// Looks again at a settlement that was sent but not confirmed in time (`pending` is the
@@ -201,6 +195,18 @@ pub trait SchemeFacilitator: Send + Sync {
         let _ = request;
         Box::pin(async move { Ok(pending.clone()) })
     }
+}
+
+/// The default [`SchemeFacilitator::settlement_key`]: the scheme, the network and the
+/// `payload` as sent. A scheme whose payload does not parse falls back to it.
+pub fn payload_settlement_key(request: &VerifyRequest) -> String {
+    let payload = serde_json::to_string(request.payload()).unwrap_or_default();
+    format!(
+        "{}/{}/{}",
+        request.scheme(),
+        request.network_name(),
+        payload
+    )
 }
 
 impl<T: SchemeClient + ?Sized> SchemeClient for Arc<T> {

@@ -9,7 +9,10 @@
 //!   kind), txids;
 //! - [`signature`]: sighashes, key recovery and signer checks, single and multi-signature,
 //!   origin and sponsor; [`PrivateKey`] signs;
-//! - [`message`]: message signing and SIP-018 structured data.
+//! - [`message`]: message signing and SIP-018 structured data;
+//! - [`exact`]: the `exact` x402 scheme in STX and SIP-010 tokens (sBTC, USDCx):
+//!   [`exact::ExactStacksClient`] signs payments, [`exact::ExactStacksFacilitator`] verifies
+//!   and settles them through a [`node::StacksNode`].
 //!
 //! Every decoder takes untrusted bytes: it answers an error, never panics, checks each length
 //! before it allocates, and refuses trailing bytes.
@@ -17,9 +20,12 @@
 pub mod address;
 pub mod clarity;
 mod codec;
+pub mod exact;
 pub mod hash;
 mod key;
 pub mod message;
+pub mod network;
+pub mod node;
 pub mod signature;
 pub mod transaction;
 

@@ -19,6 +19,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`stacks::StacksDevnet`] brings up the Stacks devnet: the node API over a Clarinet simnet,
+//! with sBTC and USDCx stand-ins at their real contract addresses.
+//!
 //! The first use on a machine runs `npm ci` in `js/` and compiles the contracts with solc from
 //! npm; the output is cached under `target/coinslot-testkit/`.
 
@@ -27,6 +30,7 @@ mod chain;
 mod error;
 mod process;
 pub mod reference;
+pub mod stacks;
 pub mod tools;
 
 pub use chain::{

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use alloy::primitives::Address;
 use coinslot_core::{
     BoxFuture, Network, Result, SchemeFacilitator, SettleRequest, SettleResponse, VerifyRequest,
-    VerifyResponse,
+    VerifyResponse, payload_settlement_key,
 };
 
 use super::SCHEME;
@@ -169,10 +169,7 @@ impl SchemeFacilitator for ExactEvmFacilitator {
     /// The token, the payer and the EIP-3009 nonce: the token uses a nonce once, so this is the
     /// money movement itself, whatever else the payload says.
     fn settlement_key(&self, request: &VerifyRequest) -> String {
-        payment_key(request).unwrap_or_else(|| {
-            let payload = serde_json::to_string(request.payload()).unwrap_or_default();
-            format!("{SCHEME}/{}/{payload}", request.network_name())
-        })
+        payment_key(request).unwrap_or_else(|| payload_settlement_key(request))
     }
 }
 

@@ -1,3 +1,5 @@
 //! coinslot-stacks integration tests.
 
+mod common;
+mod exact;
 mod vectors;

@@ -1,0 +1,361 @@
+//! `exact` on the devnet: our client pays STX, sBTC and USDCx, our facilitator verifies and
+//! settles, the balances move by exactly the price; every refusal says why and moves nothing.
+
+use std::time::Duration;
+
+use coinslot_core::{ErrorReason, JsonObject, SchemeFacilitator, VerifyRequest};
+use coinslot_stacks::clarity::ClarityValue;
+use coinslot_stacks::exact::{Delivery, ExactStacksClient, StacksAsset, reason};
+use coinslot_stacks::network::StacksNetwork;
+use coinslot_stacks::transaction::{
+    AnchorMode, Authorization, HashMode, KeyEncoding, Payload, PostConditionMode, SingleSig,
+    SpendingCondition, Transaction,
+};
+use coinslot_stacks::{Principal, PrivateKey};
+
+use crate::common::{Setup, key, presented_for, request_for};
+
+fn reason_of(name: &str) -> Option<ErrorReason> {
+    Some(ErrorReason::parse(name))
+}
+
+#[tokio::test]
+async fn pays_stx_sbtc_and_usdcx_and_balances_move_by_the_price() {
+    let setup = Setup::testnet().await;
+    let client = setup.client();
+    let facilitator = setup.facilitator();
+    for (name, asset) in setup.assets() {
+        let offer = setup.offer(&asset, "0.001");
+        let amount: u128 = offer.amount.to_string().parse().unwrap();
+        let (payer_before, payee_before) = setup.balances().await;
+        let request = request_for(&client, &offer).await;
+        let verified = facilitator.verify(&request).await.unwrap();
+        assert!(verified.is_valid, "{name}: {verified:?}");
+        assert_eq!(
+            verified.payer.as_deref(),
+            Some(setup.payer_address().as_str())
+        );
+        let settled = facilitator.settle(&request).await.unwrap();
+        assert!(settled.success, "{name}: {settled:?}");
+        assert_eq!(
+            settled.payer.as_deref(),
+            Some(setup.payer_address().as_str())
+        );
+        let status = setup
+            .devnet
+            .transaction(settled.transaction())
+            .await
+            .unwrap();
+        assert_eq!(status["tx_status"], "success", "{name}");
+        let fee: u128 = status["fee_rate"].as_str().unwrap().parse().unwrap();
+        let (payer_after, payee_after) = setup.balances().await;
+        match asset {
+            StacksAsset::Stx => {
+                assert_eq!(payee_after.stx, payee_before.stx + amount, "{name}");
+                assert_eq!(payer_after.stx, payer_before.stx - amount - fee, "{name}");
+            }
+            StacksAsset::Sip010(ref token) if token.symbol == "sBTC" => {
+                assert_eq!(payee_after.sbtc, payee_before.sbtc + amount, "{name}");
+                assert_eq!(payer_after.sbtc, payer_before.sbtc - amount, "{name}");
+                assert_eq!(payer_after.stx, payer_before.stx - fee, "{name}");
+            }
+            StacksAsset::Sip010(_) => {
+                assert_eq!(payee_after.usdcx, payee_before.usdcx + amount, "{name}");
+                assert_eq!(payer_after.usdcx, payer_before.usdcx - amount, "{name}");
+                assert_eq!(payer_after.stx, payer_before.stx - fee, "{name}");
+            }
+        }
+
+        // The same transaction again: refused, and nothing moves.
+        let again = facilitator.verify(&request).await.unwrap();
+        assert!(!again.is_valid, "{name}: a replay verified");
+        assert_eq!(again.invalid_reason, reason_of(reason::ALREADY_BROADCAST));
+        assert_eq!(setup.balances().await, (payer_after, payee_after));
+    }
+}
+
+#[tokio::test]
+async fn pays_on_mainnet_too() {
+    let setup = Setup::mainnet().await;
+    let facilitator = setup.facilitator();
+    for (name, asset) in setup.assets() {
+        let offer = setup.offer(&asset, "0.0001");
+        assert_eq!(offer.network.as_str(), "stacks:1");
+        let request = request_for(&setup.client(), &offer).await;
+        let settled = facilitator.settle(&request).await.unwrap();
+        assert!(settled.success, "{name}: {settled:?}");
+        assert!(setup.payee.starts_with("SP"));
+    }
+}
+
+/// Signs a transaction by hand: what a client that breaks the rules sends.
+fn signed(key: &PrivateKey, network: StacksNetwork, nonce: u64, payload: Payload) -> Transaction {
+    let mut tx = Transaction {
+        version: network.version(),
+        chain_id: network.chain_id(),
+        auth: Authorization::Standard(SpendingCondition::Single(SingleSig {
+            hash_mode: HashMode::P2pkh,
+            signer: [0; 20],
+            nonce,
+            fee: 1_000,
+            key_encoding: KeyEncoding::Compressed,
+            signature: [0; 65],
+        })),
+        anchor_mode: AnchorMode::Any,
+        post_condition_mode: PostConditionMode::Allow,
+        post_conditions: vec![],
+        payload,
+    };
+    tx.sign_origin(key).unwrap();
+    tx
+}
+
+fn with_transaction(request: &VerifyRequest, tx: &Transaction) -> VerifyRequest {
+    let VerifyRequest::V2 {
+        payment_payload,
+        payment_requirements,
+    } = request
+    else {
+        unreachable!()
+    };
+    let mut payload = payment_payload.clone();
+    let mut object = JsonObject::new();
+    object.insert("transaction".into(), tx.to_hex().into());
+    payload.payload = object;
+    VerifyRequest::v2(payload, payment_requirements.clone())
+}
+
+#[tokio::test]
+async fn each_refusal_gives_its_reason_and_moves_nothing() {
+    let setup = Setup::testnet().await;
+    let facilitator = setup.facilitator();
+    let client = setup.client();
+    let tokens = setup.devnet.info().tokens.clone();
+    let sbtc = StacksAsset::Sip010(Setup::token(&tokens.sbtc));
+    let stx_offer = setup.offer(&StacksAsset::Stx, "0.001");
+    let sbtc_offer = setup.offer(&sbtc, "0.00001");
+    let payer = setup.payer_address();
+    let origin: coinslot_stacks::StacksAddress = payer.parse().unwrap();
+    let payee: Principal = setup.payee.parse().unwrap();
+    let sbtc_call = |sender: Principal, amount: u128| Payload::ContractCall {
+        address: tokens
+            .sbtc
+            .contract
+            .split('.')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap(),
+        contract_name: coinslot_stacks::ContractName::new("sbtc-token").unwrap(),
+        function_name: "transfer".into(),
+        args: vec![
+            ClarityValue::UInt(amount),
+            ClarityValue::Principal(sender),
+            ClarityValue::Principal(payee.clone()),
+            ClarityValue::None,
+        ],
+    };
+
+    // One good payment first, so that nonce 0 is used.
+    let first = request_for(&client, &stx_offer).await;
+    assert!(facilitator.settle(&first).await.unwrap().success);
+
+    let mut cases: Vec<(&str, VerifyRequest)> = Vec::new();
+
+    let elsewhere = {
+        let mut offer = stx_offer.clone();
+        offer.pay_to = key("someone else").address(false).to_string();
+        offer
+    };
+    let paid_elsewhere = request_for(&client, &elsewhere).await;
+    cases.push((
+        reason::RECIPIENT_MISMATCH,
+        presented_for(&paid_elsewhere, &stx_offer),
+    ));
+
+    let fake = StacksAsset::Sip010(Setup::token(&tokens.fake));
+    let fake_client = setup.client().with_token(Setup::token(&tokens.fake));
+    let fake_offer = setup.offer(&fake, "0.00001");
+    let paid_in_fake = request_for(&fake_client, &fake_offer).await;
+    cases.push((
+        reason::ASSET_MISMATCH,
+        presented_for(&paid_in_fake, &sbtc_offer),
+    ));
+
+    let cheaper = setup.offer(&StacksAsset::Stx, "0.000999");
+    let underpaid = request_for(&client, &cheaper).await;
+    cases.push((
+        reason::AMOUNT_MISMATCH,
+        presented_for(&underpaid, &stx_offer),
+    ));
+
+    let good = request_for(&client, &stx_offer).await;
+    let mut tx = Transaction::from_hex(good.payload()["transaction"].as_str().unwrap()).unwrap();
+    if let Authorization::Standard(SpendingCondition::Single(origin)) = &mut tx.auth {
+        origin.signature[40] ^= 0x01;
+    }
+    cases.push((reason::SIGNATURE, with_transaction(&good, &tx)));
+
+    let mainnet_client = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Mainnet)
+        .with_fee(1_000)
+        .with_nonce(1);
+    let mut mainnet_offer = stx_offer.clone();
+    mainnet_offer.network = coinslot_core::Network::stacks_mainnet();
+    mainnet_offer.pay_to = key("coinslot test payee").address(true).to_string();
+    let mainnet_payment = request_for(&mainnet_client, &mainnet_offer).await;
+    cases.push((
+        reason::NETWORK_MISMATCH,
+        presented_for(&mainnet_payment, &stx_offer),
+    ));
+
+    let other = key("coinslot victim").address(false);
+    let theft = signed(
+        &setup.payer,
+        StacksNetwork::Testnet,
+        1,
+        sbtc_call(Principal::Standard(other), 1_000),
+    );
+    let template = request_for(&client, &sbtc_offer).await;
+    cases.push((
+        reason::SENDER_NOT_ORIGIN,
+        with_transaction(&template, &theft),
+    ));
+    let honest = signed(
+        &setup.payer,
+        StacksNetwork::Testnet,
+        1,
+        sbtc_call(Principal::Standard(origin), 1_000),
+    );
+    assert!(
+        facilitator
+            .verify(&with_transaction(&template, &honest))
+            .await
+            .unwrap()
+            .is_valid
+    );
+
+    let stale_client = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
+        .with_fee(1_000)
+        .with_nonce(0);
+    cases.push((
+        reason::NONCE_ALREADY_USED,
+        request_for(&stale_client, &stx_offer).await,
+    ));
+
+    let dear_client = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
+        .with_fee(200_000)
+        .with_max_fee(1_000_000)
+        .with_nonce(1);
+    cases.push((
+        reason::FEE_TOO_HIGH,
+        request_for(&dear_client, &stx_offer).await,
+    ));
+
+    let before = setup.balances().await;
+    for (expected, request) in &cases {
+        let verified = facilitator.verify(request).await.unwrap();
+        assert!(!verified.is_valid, "{expected}: verified");
+        assert_eq!(verified.invalid_reason, reason_of(expected), "{verified:?}");
+        let settled = facilitator.settle(request).await.unwrap();
+        assert!(!settled.success, "{expected}: settled");
+        assert_eq!(settled.error_reason, reason_of(expected), "{settled:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(setup.balances().await, before, "a refusal moved funds");
+}
+
+#[tokio::test]
+async fn a_token_payment_without_the_tokens_aborts_and_only_the_fee_moves() {
+    let setup = Setup::testnet().await;
+    let poor = key("coinslot poor payer");
+    let poor_address = poor.address(false).to_string();
+    setup
+        .devnet
+        .fund(
+            &poor_address,
+            coinslot_testkit::stacks::Funds {
+                stx: 1_000_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let client = ExactStacksClient::new(poor, StacksNetwork::Testnet).with_node(setup.node());
+    let sbtc = StacksAsset::Sip010(Setup::token(&setup.devnet.info().tokens.sbtc));
+    let request = request_for(&client, &setup.offer(&sbtc, "0.00001")).await;
+    let settled = setup.facilitator().settle(&request).await.unwrap();
+    assert!(!settled.success);
+    assert_eq!(settled.error_reason, reason_of(reason::TRANSACTION_ABORTED));
+    assert!(!settled.transaction().is_empty());
+    let after = setup.devnet.balances(&poor_address).await.unwrap();
+    assert_eq!(after.sbtc, 0);
+    assert!(after.stx < 1_000_000, "the fee is paid");
+}
+
+#[tokio::test]
+async fn conflicting_nonce_in_the_mempool_is_refused_by_the_node() {
+    let setup = Setup::testnet().await;
+    let facilitator = setup.facilitator().with_delivery(Delivery::Mempool);
+    let offer = setup.offer(&StacksAsset::Stx, "0.001");
+    let one = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
+        .with_fee(1_000)
+        .with_nonce(0);
+    let two = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
+        .with_fee(1_001)
+        .with_nonce(0);
+    setup.devnet.set_mining(false).await.unwrap();
+    let first = request_for(&one, &offer).await;
+    let accepted = facilitator.settle(&first).await.unwrap();
+    assert!(
+        accepted.success,
+        "mempool delivery answers at acceptance: {accepted:?}"
+    );
+    let second = request_for(&two, &offer).await;
+    let refused = facilitator.settle(&second).await.unwrap();
+    assert_eq!(
+        refused.error_reason,
+        reason_of(reason::CONFLICTING_NONCE),
+        "{refused:?}"
+    );
+    setup.devnet.set_mining(true).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_slow_settlement_is_pending_then_confirmed() {
+    let setup = Setup::testnet().await;
+    let facilitator = setup
+        .facilitator()
+        .with_confirm_timeout(Duration::from_millis(700));
+    let request = request_for(&setup.client(), &setup.offer(&StacksAsset::Stx, "0.001")).await;
+    setup.devnet.set_mining(false).await.unwrap();
+    let pending = facilitator.settle(&request).await.unwrap();
+    assert_eq!(pending.error_reason, Some(ErrorReason::SettlementPending));
+    let txid = pending.transaction().to_owned();
+    assert!(txid.starts_with("0x"));
+    let still = facilitator.confirm(&request, &pending).await.unwrap();
+    assert_eq!(still.error_reason, Some(ErrorReason::SettlementPending));
+    setup.devnet.set_mining(true).await.unwrap();
+    setup.devnet.mine().await.unwrap();
+    let done = facilitator.confirm(&request, &pending).await.unwrap();
+    assert!(done.success, "{done:?}");
+    assert_eq!(done.transaction(), txid);
+    // Settling it again follows the mined transaction: no second broadcast, the same answer.
+    let again = facilitator.settle(&request).await.unwrap();
+    assert!(again.success);
+    assert_eq!(again.transaction(), txid);
+}
+
+#[tokio::test]
+async fn one_transaction_settled_twice_at_once_is_sent_once() {
+    let setup = Setup::testnet().await;
+    let facilitator = setup.facilitator();
+    let offer = setup.offer(&StacksAsset::Stx, "0.002");
+    let request = request_for(&setup.client(), &offer).await;
+    let (_, payee_before) = setup.balances().await;
+    let (a, b) = tokio::join!(facilitator.settle(&request), facilitator.settle(&request));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.success && b.success, "{a:?} {b:?}");
+    assert_eq!(a.transaction(), b.transaction());
+    let (_, payee_after) = setup.balances().await;
+    assert_eq!(payee_after.stx, payee_before.stx + 2_000);
+}
