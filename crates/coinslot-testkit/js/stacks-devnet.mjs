@@ -40,6 +40,7 @@ import {
   FungibleConditionCode,
   isSingleSig,
 } from '@stacks/transactions';
+import { hexToBytes } from '@stacks/common';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -147,7 +148,7 @@ function verifySponsor(tx, originNextSighash) {
   if (!isSingleSig(sponsor)) throw new Error('multi-sig sponsors are not supported by the devnet');
   const presign = sigHashPreSign(originNextSighash, AuthType.Sponsored, sponsor.fee, sponsor.nonce);
   const key = publicKeyFromSignatureVrs(presign, sponsor.signature.data, sponsor.keyEncoding);
-  if (hashP2PKH(key) !== sponsor.signer) throw new Error('sponsor signer does not match its signature');
+  if (hashP2PKH(hexToBytes(key)) !== sponsor.signer) throw new Error('sponsor signer does not match its signature');
 }
 
 function admit(raw) {

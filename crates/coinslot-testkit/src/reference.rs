@@ -13,7 +13,16 @@ use crate::tools::tools;
 
 /// Runs one command of `x402-reference.mjs` with `input` on stdin; returns its JSON answer.
 async fn run(command: &'static str, input: Value) -> Result<Value> {
-    let script = tools()?.js_dir.join("x402-reference.mjs");
+    run_script("x402-reference.mjs", command, input).await
+}
+
+/// Runs one command of a script of `js/` with `input` on stdin; returns its JSON answer.
+pub(crate) async fn run_script(
+    name: &'static str,
+    command: &'static str,
+    input: Value,
+) -> Result<Value> {
+    let script = tools()?.js_dir.join(name);
     tokio::task::spawn_blocking(move || {
         let mut child = Command::new("node")
             .arg(&script)
@@ -36,18 +45,18 @@ async fn run(command: &'static str, input: Value) -> Result<Value> {
             .map_err(|e| Error::io(&script, e))?;
         if !output.status.success() {
             return Err(Error::Tool {
-                tool: "x402-reference.mjs",
+                tool: name,
                 message: String::from_utf8_lossy(&output.stderr).into_owned(),
             });
         }
         serde_json::from_slice(&output.stdout).map_err(|e| Error::Tool {
-            tool: "x402-reference.mjs",
+            tool: name,
             message: format!("its answer is not JSON: {e}"),
         })
     })
     .await
     .map_err(|e| Error::Tool {
-        tool: "x402-reference.mjs",
+        tool: name,
         message: e.to_string(),
     })?
 }

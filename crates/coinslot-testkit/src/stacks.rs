@@ -254,3 +254,39 @@ fn balances(answer: &Value) -> Result<Balances> {
         fake: read("fake")?,
     })
 }
+
+/// `count` transactions built and signed by `@stacks/transactions` from `seed`
+/// (`js/stacks-vectors.mjs generate`): every payload kind it builds, standard and sponsored,
+/// single and multi-signature, post-conditions of each kind, both networks. Each is
+/// `{hex, txid, verified, fields}`, `fields` the decoded transaction as plain JSON.
+pub async fn stacks_js_generate(count: usize, seed: u32) -> Result<Vec<Value>> {
+    let answer = crate::reference::run_script(
+        "stacks-vectors.mjs",
+        "generate",
+        json!({ "count": count, "seed": seed }),
+    )
+    .await?;
+    list(answer)
+}
+
+/// How `@stacks/transactions` reads each transaction (hex): `{hex, txid, verified, fields}`, or
+/// `{hex, error}` for one it cannot decode.
+pub async fn stacks_js_check(transactions: &[String]) -> Result<Vec<Value>> {
+    let answer = crate::reference::run_script(
+        "stacks-vectors.mjs",
+        "check",
+        json!({ "transactions": transactions }),
+    )
+    .await?;
+    list(answer)
+}
+
+fn list(answer: Value) -> Result<Vec<Value>> {
+    match answer {
+        Value::Array(items) => Ok(items),
+        other => Err(Error::rpc(
+            "stacks-vectors.mjs",
+            format!("not a list: {other}"),
+        )),
+    }
+}

@@ -1,5 +1,6 @@
 //! coinslot-stacks integration tests.
 
 mod common;
+mod crosscheck;
 mod exact;
 mod vectors;
