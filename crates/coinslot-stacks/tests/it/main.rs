@@ -3,4 +3,5 @@
 mod common;
 mod crosscheck;
 mod exact;
+mod paywall;
 mod vectors;

@@ -1,0 +1,179 @@
+//! End to end on the devnet: the tower layer sells in STX, sBTC and USDCx through a local
+//! facilitator; our reqwest client pays each; a replayed payment is refused.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Extension;
+use axum::routing::get;
+use coinslot_core::{PaymentRequired, PaymentRequirements, SchemeClient, SettleResponse};
+use coinslot_facilitator::LocalFacilitator;
+use coinslot_reqwest::{AssetLimit, Payer, PayingClient, SpendingPolicy};
+use coinslot_stacks::exact::{StacksAsset, reason};
+use coinslot_tower::{PaidRoute, PaymentLayer, VerifiedPayment};
+use tokio::net::TcpListener;
+
+use crate::common::Setup;
+
+struct Shop {
+    url: String,
+    offers: Vec<(&'static str, PaymentRequirements)>,
+}
+
+async fn open_shop(setup: &Setup) -> Shop {
+    let facilitator = LocalFacilitator::builder()
+        .with_scheme(
+            setup
+                .facilitator()
+                .with_confirm_timeout(Duration::from_secs(30)),
+        )
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let mut layer = PaymentLayer::builder(facilitator, &url);
+    let mut offers = Vec::new();
+    let mut app = Router::new();
+    for (name, asset) in setup.assets() {
+        let price = match asset {
+            StacksAsset::Stx => "0.002",
+            StacksAsset::Sip010(ref t) if t.symbol == "sBTC" => "0.00000150",
+            StacksAsset::Sip010(_) => "0.25",
+        };
+        let offer = setup.offer(&asset, price);
+        let path = format!("/{}", name.to_lowercase());
+        layer = layer.with_route(PaidRoute::get(&path).accepts(offer.clone()));
+        app = app.route(
+            &path,
+            get(
+                |Extension(payment): Extension<VerifiedPayment>| async move {
+                    format!("paid by {}", payment.payer)
+                },
+            ),
+        );
+        offers.push((name, offer));
+    }
+    let app = app.layer(layer.build().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Shop { url, offers }
+}
+
+fn policy(setup: &Setup, shop: &Shop) -> SpendingPolicy {
+    shop.offers.iter().zip(setup.assets()).fold(
+        SpendingPolicy::new(),
+        |policy, ((_, offer), (_, asset))| {
+            policy.allow(
+                AssetLimit::new(
+                    offer.network.clone(),
+                    &offer.asset,
+                    asset.decimals(),
+                    "1",
+                    "10",
+                )
+                .unwrap(),
+            )
+        },
+    )
+}
+
+#[tokio::test]
+async fn our_client_pays_each_asset_through_the_paywall() {
+    let setup = Setup::testnet().await;
+    let shop = open_shop(&setup).await;
+    let payer = Payer::builder()
+        .with_wallet(setup.client())
+        .with_policy(policy(&setup, &shop))
+        .build();
+    let client = PayingClient::new(reqwest::Client::new(), payer);
+    for (name, offer) in &shop.offers {
+        let amount: u128 = offer.amount.to_string().parse().unwrap();
+        let (payer_before, payee_before) = setup.balances().await;
+        let path = format!("{}/{}", shop.url, name.to_lowercase());
+        let response = client.send(client.get(&path)).await.unwrap();
+        assert_eq!(response.status(), 200, "{name}");
+        let receipt = response
+            .extensions()
+            .get::<SettleResponse>()
+            .cloned()
+            .unwrap();
+        assert!(receipt.success, "{name}: {receipt:?}");
+        assert_eq!(
+            response.text().await.unwrap(),
+            format!("paid by {}", setup.payer_address())
+        );
+        let (payer_after, payee_after) = setup.balances().await;
+        let moved = |before: u128, after: u128| after - before;
+        match *name {
+            "STX" => assert_eq!(moved(payee_before.stx, payee_after.stx), amount),
+            "sBTC" => {
+                assert_eq!(moved(payee_before.sbtc, payee_after.sbtc), amount);
+                assert_eq!(payer_before.sbtc - payer_after.sbtc, amount);
+            }
+            _ => {
+                assert_eq!(moved(payee_before.usdcx, payee_after.usdcx), amount);
+                assert_eq!(payer_before.usdcx - payer_after.usdcx, amount);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_payment_is_refused_and_moves_nothing() {
+    let setup = Setup::testnet().await;
+    let shop = open_shop(&setup).await;
+    let (_, offer) = &shop.offers[0];
+    let wallet = Arc::new(setup.client());
+    let payment = wallet.create_payment_payload(offer, None).await.unwrap();
+    let header = payment.to_header().unwrap();
+    let get = || {
+        reqwest::Client::new()
+            .get(format!("{}/stx", shop.url))
+            .header("payment-signature", &header)
+            .send()
+    };
+    let first = get().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let after_first = setup.balances().await;
+    let second = get().await.unwrap();
+    assert_eq!(second.status(), 402, "a replay was served");
+    let required =
+        PaymentRequired::from_header(second.headers()["payment-required"].as_bytes()).unwrap();
+    let error = required.error.unwrap_or_default();
+    assert!(
+        [
+            reason::ALREADY_BROADCAST,
+            "duplicate_settlement",
+            "invalid_payment"
+        ]
+        .iter()
+        .any(|r| error.contains(r)),
+        "{error}"
+    );
+    assert_eq!(setup.balances().await, after_first);
+}
+
+#[tokio::test]
+async fn an_underpayment_is_refused_with_its_reason() {
+    let setup = Setup::testnet().await;
+    let shop = open_shop(&setup).await;
+    let (_, offer) = &shop.offers[0];
+    let mut cheaper = offer.clone();
+    cheaper.amount = coinslot_core::TokenAmount::from(1_000u64);
+    let payment = setup.client().create_payload(&cheaper).await.unwrap();
+    let header = coinslot_core::PaymentPayload::new(offer.clone(), payment, None)
+        .to_header()
+        .unwrap();
+    let before = setup.balances().await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/stx", shop.url))
+        .header("payment-signature", header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 402);
+    let required =
+        PaymentRequired::from_header(response.headers()["payment-required"].as_bytes()).unwrap();
+    assert_eq!(required.error.as_deref(), Some(reason::AMOUNT_MISMATCH));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(setup.balances().await, before);
+}
