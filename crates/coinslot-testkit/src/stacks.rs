@@ -290,3 +290,25 @@ fn list(answer: Value) -> Result<Vec<Value>> {
         )),
     }
 }
+
+/// The `x402-stacks` npm client (2.0.3) GETs `url`, paying from `private_key` (hex) on
+/// `network` (`testnet` or `mainnet`), its Hiro API calls routed to the devnet. Answers
+/// `{status, data, payer, paymentResponse}` or `{status, error}`.
+pub async fn x402_stacks_get(devnet: &StacksDevnet, url: &str, private_key: &str) -> Result<Value> {
+    let network = if devnet.is_mainnet() {
+        "mainnet"
+    } else {
+        "testnet"
+    };
+    crate::reference::run_script(
+        "x402-stacks-client.mjs",
+        "pay",
+        json!({
+            "url": url,
+            "privateKey": private_key,
+            "network": network,
+            "nodeUrl": devnet.url(),
+        }),
+    )
+    .await
+}

@@ -3,5 +3,6 @@
 mod common;
 mod crosscheck;
 mod exact;
+mod interop;
 mod paywall;
 mod vectors;

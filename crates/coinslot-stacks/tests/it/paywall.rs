@@ -16,12 +16,12 @@ use tokio::net::TcpListener;
 
 use crate::common::Setup;
 
-struct Shop {
-    url: String,
-    offers: Vec<(&'static str, PaymentRequirements)>,
+pub(crate) struct Shop {
+    pub(crate) url: String,
+    pub(crate) offers: Vec<(&'static str, PaymentRequirements)>,
 }
 
-async fn open_shop(setup: &Setup) -> Shop {
+pub(crate) async fn open_shop(setup: &Setup) -> Shop {
     let facilitator = LocalFacilitator::builder()
         .with_scheme(
             setup
