@@ -1,11 +1,15 @@
 //! A paying agent on coinslot, configured the way the reference end-to-end suite drives clients.
 //!
 //! Environment:
-//! - `EVM_PRIVATE_KEY`: the payer's key (required);
+//! - `EVM_PRIVATE_KEY`: the payer's key on EVM chains, and/or
+//! - `STACKS_PRIVATE_KEY`: the payer's Stacks key (hex, 33 bytes ending in `01` or 32), with
+//!   `STACKS_NODE_URL` (default `http://127.0.0.1:3999`) to read its nonce and the fee rate,
+//!   and `STACKS_NETWORK` (`testnet`, the default, or `mainnet`); at least one key is required;
 //! - `RESOURCE_SERVER_URL` and `ENDPOINT_PATH`: what to fetch (`http://127.0.0.1:4021` and
 //!   `/weather` by default);
 //! - `MAX_PER_REQUEST` and `BUDGET`: the spending limits in USDC on Base Sepolia and Base
-//!   (default `$0.10` per request, `$1` in all).
+//!   (default `$0.10` per request, `$1` in all). On Stacks the limits are 0.1 STX, 0.0001 sBTC
+//!   and 0.1 USDCx per request, ten times that in all.
 //!
 //! The last line of output is JSON: `{"success", "data", "status_code", "payment_response"}`;
 //! the exit code is 0 when the request succeeded, 1 otherwise.
@@ -14,6 +18,10 @@ use alloy::signers::local::PrivateKeySigner;
 use coinslot_core::SettleResponse;
 use coinslot_evm::exact::ExactEvmClient;
 use coinslot_reqwest::{AssetLimit, Payer, PayingClient, SpendingPolicy};
+use coinslot_stacks::PrivateKey;
+use coinslot_stacks::exact::{ExactStacksClient, Sip010Token, StacksAsset};
+use coinslot_stacks::network::StacksNetwork;
+use coinslot_stacks::node::StacksNode;
 use serde_json::{Value, json};
 
 #[tokio::main(flavor = "current_thread")]
@@ -38,27 +46,67 @@ fn env(name: &str, default: &str) -> String {
 }
 
 async fn run() -> Result<Value, String> {
-    let key = std::env::var("EVM_PRIVATE_KEY").map_err(|_| "EVM_PRIVATE_KEY is required")?;
-    let signer: PrivateKeySigner = key
-        .trim()
-        .parse()
-        .map_err(|_| "EVM_PRIVATE_KEY is not a private key".to_owned())?;
+    let evm_key = std::env::var("EVM_PRIVATE_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty());
+    let stacks_key = std::env::var("STACKS_PRIVATE_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty());
+    if evm_key.is_none() && stacks_key.is_none() {
+        return Err("EVM_PRIVATE_KEY or STACKS_PRIVATE_KEY is required".into());
+    }
     let url = format!(
         "{}{}",
         env("RESOURCE_SERVER_URL", "http://127.0.0.1:4021").trim_end_matches('/'),
         env("ENDPOINT_PATH", "/weather")
     );
-    let (per_request, budget) = (env("MAX_PER_REQUEST", "$0.10"), env("BUDGET", "$1"));
-    let limit = |asset: fn(&str, &str) -> coinslot_core::Result<AssetLimit>| {
-        asset(&per_request, &budget).map_err(|e| format!("MAX_PER_REQUEST or BUDGET: {e}"))
-    };
-    let policy = SpendingPolicy::new()
-        .allow(limit(AssetLimit::usdc_base_sepolia)?)
-        .allow(limit(AssetLimit::usdc_base)?);
-    let payer = Payer::builder()
-        .with_wallet(ExactEvmClient::new(signer))
-        .with_policy(policy)
-        .build();
+    let mut policy = SpendingPolicy::new();
+    let mut payer = Payer::builder();
+    if let Some(key) = evm_key {
+        let signer: PrivateKeySigner = key
+            .trim()
+            .parse()
+            .map_err(|_| "EVM_PRIVATE_KEY is not a private key".to_owned())?;
+        let (per_request, budget) = (env("MAX_PER_REQUEST", "$0.10"), env("BUDGET", "$1"));
+        let limit = |asset: fn(&str, &str) -> coinslot_core::Result<AssetLimit>| {
+            asset(&per_request, &budget).map_err(|e| format!("MAX_PER_REQUEST or BUDGET: {e}"))
+        };
+        policy = policy
+            .allow(limit(AssetLimit::usdc_base_sepolia)?)
+            .allow(limit(AssetLimit::usdc_base)?);
+        payer = payer.with_wallet(ExactEvmClient::new(signer));
+    }
+    if let Some(key) = stacks_key {
+        let key = PrivateKey::from_hex(&key).map_err(|e| format!("STACKS_PRIVATE_KEY: {e}"))?;
+        let network = match env("STACKS_NETWORK", "testnet").as_str() {
+            "testnet" | "stacks:2147483648" => StacksNetwork::Testnet,
+            "mainnet" | "stacks:1" => StacksNetwork::Mainnet,
+            other => return Err(format!("STACKS_NETWORK {other:?}: use testnet or mainnet")),
+        };
+        let node = StacksNode::new(env("STACKS_NODE_URL", "http://127.0.0.1:3999"));
+        let (sbtc, usdcx) = if network.is_mainnet() {
+            (Sip010Token::sbtc_mainnet(), Sip010Token::usdcx_mainnet())
+        } else {
+            (Sip010Token::sbtc_testnet(), Sip010Token::usdcx_testnet())
+        };
+        for (asset, per_request, budget) in [
+            (StacksAsset::Stx, "0.1", "1"),
+            (StacksAsset::Sip010(sbtc), "0.0001", "0.001"),
+            (StacksAsset::Sip010(usdcx), "0.1", "1"),
+        ] {
+            let limit = AssetLimit::new(
+                network.caip2(),
+                asset.offer_id(),
+                asset.decimals(),
+                per_request,
+                budget,
+            )
+            .map_err(|e| e.to_string())?;
+            policy = policy.allow(limit);
+        }
+        payer = payer.with_wallet(ExactStacksClient::new(key, network).with_node(node));
+    }
+    let payer = payer.with_policy(policy).build();
     let client = PayingClient::new(reqwest::Client::new(), payer);
 
     let response = client

@@ -42,6 +42,7 @@ async fn run(envs: &[(&str, String)]) -> (Option<i32>, Value) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_client"));
     command
         .env_remove("EVM_PRIVATE_KEY")
+        .env_remove("STACKS_PRIVATE_KEY")
         .envs(envs.iter().map(|(k, v)| (*k, v.as_str())));
     let output = tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
@@ -102,6 +103,6 @@ async fn pays_and_prints_the_suites_json() {
         outcome["error"]
             .as_str()
             .unwrap()
-            .contains("EVM_PRIVATE_KEY is required")
+            .contains("EVM_PRIVATE_KEY or STACKS_PRIVATE_KEY is required")
     );
 }

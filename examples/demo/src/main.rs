@@ -1,12 +1,16 @@
-//! The coinslot demo, the README's first command: a local chain, the facilitator service, the
-//! paid API and the paying agent, each a real process talking over HTTP.
+//! The coinslot demo, the README's first command: local chains (EVM and Stacks), the
+//! facilitator service, the paid API and the paying agent, each a real process talking over
+//! HTTP.
 //!
 //! 1. anvil on chain 84532 with the USDC test token at the Base Sepolia address (the testkit);
 //! 2. `facilitator` (examples/facilitator), settling with one of the chain's funded keys;
 //! 3. `server` (examples/server), paid to the payee;
 //! 4. `client` (examples/client) for a handful of calls, printing for each the price, the
 //!    transaction and both balances;
-//! 5. everything stopped: the server by `POST /close`, the facilitator by SIGINT, anvil last.
+//! 5. the same on Stacks: the testkit's Stacks devnet, the facilitator and the server told of
+//!    it, the client paying in STX, sBTC and USDCx;
+//! 6. everything stopped: the server by `POST /close`, the facilitator by SIGINT, the chains
+//!    last.
 //!
 //! The three service binaries are looked for beside this one (`cargo build` puts them there).
 
@@ -16,6 +20,8 @@ use std::process::Command;
 use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use coinslot_core::{PaymentRequired, TokenAmount};
+use coinslot_stacks::PrivateKey;
+use coinslot_testkit::stacks::{Funds, StacksDevnet};
 use coinslot_testkit::{LocalChain, ServiceProcess, USDC_DECIMALS};
 use serde_json::Value;
 
@@ -68,6 +74,26 @@ async fn run() -> Result<(), String> {
     let chain = LocalChain::start().await.map_err(|e| e.to_string())?;
     let accounts = chain.accounts();
     let (payer, payee) = (accounts.payer.address(), accounts.payee.address());
+    println!("Starting the Stacks devnet (testnet) with sBTC and USDCx...");
+    let devnet = StacksDevnet::start_testnet()
+        .await
+        .map_err(|e| e.to_string())?;
+    let stacks_payer = stacks_key("coinslot demo payer")?;
+    let stacks_payer_address = stacks_payer.address(false).to_string();
+    let stacks_payee = stacks_key("coinslot demo payee")?
+        .address(false)
+        .to_string();
+    devnet
+        .fund(
+            &stacks_payer_address,
+            Funds {
+                stx: 10_000_000,
+                sbtc: 100_000,
+                usdcx: 10_000_000,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
 
     let facilitator = ServiceProcess::start(
         &facilitator_bin,
@@ -75,6 +101,7 @@ async fn run() -> Result<(), String> {
             ("PORT", "0".to_owned()),
             ("EVM_PRIVATE_KEY", key_hex(&accounts.settlers[0])),
             ("EVM_RPC_URL", chain.rpc_url().to_string()),
+            ("STACKS_NODE_URL", devnet.url().to_owned()),
         ],
         "Facilitator listening",
         false,
@@ -87,6 +114,7 @@ async fn run() -> Result<(), String> {
             ("PORT", "0".to_owned()),
             ("FACILITATOR_URL", facilitator.url().to_owned()),
             ("EVM_PAYEE_ADDRESS", payee.to_checksum(None)),
+            ("STACKS_PAYEE_ADDRESS", stacks_payee.clone()),
         ],
         "Server listening",
         false,
@@ -101,7 +129,12 @@ async fn run() -> Result<(), String> {
     );
     for path in CALLS {
         let price = price_of(server.url(), path).await?;
-        let outcome = pay(&client_bin, &accounts.payer, server.url(), path)?;
+        let outcome = pay(
+            &client_bin,
+            &[("EVM_PRIVATE_KEY", key_hex(&accounts.payer))],
+            server.url(),
+            path,
+        )?;
         let transaction = outcome["payment_response"]["transaction"]
             .as_str()
             .unwrap_or("-")
@@ -117,7 +150,38 @@ async fn run() -> Result<(), String> {
         );
     }
 
-    println!("\nStopping the server, the facilitator and anvil...");
+    println!("\nOn Stacks: agent {stacks_payer_address}, payee {stacks_payee}\n");
+    println!(
+        "{:<24} {:>6} {:>14}  {:<68} {:>26} {:>26}",
+        "call", "status", "price", "transaction", "payer STX/sBTC/USDCx", "payee STX/sBTC/USDCx"
+    );
+    for path in STACKS_CALLS {
+        let price = price_of(server.url(), path).await?;
+        let outcome = pay(
+            &client_bin,
+            &[
+                ("STACKS_PRIVATE_KEY", stacks_payer.to_hex().to_string()),
+                ("STACKS_NODE_URL", devnet.url().to_owned()),
+            ],
+            server.url(),
+            path,
+        )?;
+        let transaction = outcome["payment_response"]["transaction"]
+            .as_str()
+            .unwrap_or("-")
+            .to_owned();
+        println!(
+            "{:<24} {:>6} {:>14}  {:<68} {:>26} {:>26}",
+            format!("GET {path}"),
+            outcome["status_code"].to_string(),
+            price,
+            transaction,
+            stacks_balances(&devnet, &stacks_payer_address).await?,
+            stacks_balances(&devnet, &stacks_payee).await?,
+        );
+    }
+
+    println!("\nStopping the server, the facilitator and the chains...");
     reqwest::Client::new()
         .post(format!("{}/close", server.url()))
         .send()
@@ -126,11 +190,36 @@ async fn run() -> Result<(), String> {
     let server_ok = server.wait().map_err(|e| e.to_string())?;
     let facilitator_ok = facilitator.interrupt().map_err(|e| e.to_string())?;
     drop(chain);
+    drop(devnet);
     if !(server_ok && facilitator_ok) {
         return Err("a service did not stop cleanly".to_owned());
     }
     println!("Done.");
     Ok(())
+}
+
+/// The Stacks calls the agent makes.
+const STACKS_CALLS: [&str; 3] = [
+    "/exact/stacks/stx",
+    "/exact/stacks/sbtc",
+    "/exact/stacks/usdcx",
+];
+
+/// A Stacks key from a name: the same in every run.
+fn stacks_key(name: &str) -> Result<PrivateKey, String> {
+    PrivateKey::from_bytes(&coinslot_stacks::hash::sha256(name.as_bytes()))
+        .map_err(|e| e.to_string())
+}
+
+async fn stacks_balances(devnet: &StacksDevnet, who: &str) -> Result<String, String> {
+    let b = devnet.balances(who).await.map_err(|e| e.to_string())?;
+    let show = |amount: u128, decimals: u8| TokenAmount::from(amount).to_decimal_string(decimals);
+    Ok(format!(
+        "{}/{}/{}",
+        show(b.stx, 6),
+        show(b.sbtc, 8),
+        show(b.usdcx, 6)
+    ))
 }
 
 /// The price the server asks for `path`, read from its 402 (`free` if it asks nothing).
@@ -144,14 +233,26 @@ async fn price_of(base: &str, path: &str) -> Result<String, String> {
     let required = PaymentRequired::from_header(header.as_bytes()).map_err(|e| e.to_string())?;
     Ok(required.accepts.first().map_or_else(
         || "-".to_owned(),
-        |offer| format!("${}", offer.amount.to_decimal_string(USDC_DECIMALS)),
+        |offer| match offer.asset.as_str() {
+            "STX" => format!("{} STX", offer.amount.to_decimal_string(6)),
+            asset if asset.ends_with(".sbtc-token") => {
+                format!("{} sBTC", offer.amount.to_decimal_string(8))
+            }
+            asset if asset.ends_with(".usdcx") => {
+                format!("{} USDCx", offer.amount.to_decimal_string(6))
+            }
+            _ => format!("${}", offer.amount.to_decimal_string(USDC_DECIMALS)),
+        },
     ))
 }
 
-/// Runs the paying agent once; returns the JSON of its last line.
-fn pay(client: &Path, payer: &PrivateKeySigner, base: &str, path: &str) -> Result<Value, String> {
+/// Runs the paying agent once with its key and settings (`EVM_PRIVATE_KEY`, or
+/// `STACKS_PRIVATE_KEY` and `STACKS_NODE_URL`); returns the JSON of its last line.
+fn pay(client: &Path, envs: &[(&str, String)], base: &str, path: &str) -> Result<Value, String> {
     let output = Command::new(client)
-        .env("EVM_PRIVATE_KEY", key_hex(payer))
+        .env_remove("EVM_PRIVATE_KEY")
+        .env_remove("STACKS_PRIVATE_KEY")
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
         .env("RESOURCE_SERVER_URL", base)
         .env("ENDPOINT_PATH", path)
         .output()

@@ -22,10 +22,16 @@
 //! EIP-3009 token), the gas cap, the receipt timeout and the ERC-6492 factories allowed; only
 //! `rpcUrl` is required. Without `networks`, the one chain is `EVM_RPC_URL`. The keys of
 //! `EVM_PRIVATE_KEY` settle on every chain. An unknown field is an error.
+//!
+//! Stacks is configured by environment alone: `STACKS_NODE_URL` (a node with the Hiro API),
+//! `STACKS_NETWORK` and `STACKS_DELIVERY`. Without `EVM_PRIVATE_KEY` the service settles on
+//! Stacks only.
 
 use std::time::Duration;
 
 use alloy::primitives::Address;
+use coinslot_stacks::exact::Delivery;
+use coinslot_stacks::network::StacksNetwork;
 use serde::Deserialize;
 
 /// Everything the service needs.
@@ -36,6 +42,15 @@ pub(crate) struct Config {
     pub(crate) api_key: Option<String>,
     pub(crate) store: Option<String>,
     pub(crate) networks: Vec<NetworkConfig>,
+    pub(crate) stacks: Option<StacksConfig>,
+}
+
+/// The Stacks network: its node, and when a settlement counts as done.
+#[derive(Debug)]
+pub(crate) struct StacksConfig {
+    pub(crate) node_url: String,
+    pub(crate) network: StacksNetwork,
+    pub(crate) delivery: Delivery,
 }
 
 /// One chain.
@@ -75,12 +90,22 @@ impl Config {
                 .map_err(|_| format!("PORT {port:?} is not a port number"))?,
             None => 4022,
         };
-        let private_keys: Vec<String> = env("EVM_PRIVATE_KEY")
-            .ok_or("EVM_PRIVATE_KEY is required: the key(s) that send settlements")?
-            .split(',')
-            .map(|key| key.trim().to_owned())
-            .filter(|key| !key.is_empty())
-            .collect();
+        let stacks = StacksConfig::from_env()?;
+        let private_keys: Vec<String> = match env("EVM_PRIVATE_KEY") {
+            Some(keys) => keys
+                .split(',')
+                .map(|key| key.trim().to_owned())
+                .filter(|key| !key.is_empty())
+                .collect(),
+            None if stacks.is_some() => Vec::new(),
+            None => {
+                return Err(
+                    "EVM_PRIVATE_KEY is required: the key(s) that send settlements \
+                            (or STACKS_NODE_URL, for a Stacks-only facilitator)"
+                        .into(),
+                );
+            }
+        };
         let file = match env("FACILITATOR_CONFIG") {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
@@ -90,7 +115,9 @@ impl Config {
             }
             None => File::default(),
         };
-        let networks = if file.networks.is_empty() {
+        let networks = if private_keys.is_empty() {
+            Vec::new()
+        } else if file.networks.is_empty() {
             vec![NetworkConfig {
                 rpc_url: env("EVM_RPC_URL").unwrap_or_else(|| "http://127.0.0.1:8545".to_owned()),
                 assets: Vec::new(),
@@ -107,7 +134,37 @@ impl Config {
             api_key: env("FACILITATOR_API_KEY"),
             store: file.store,
             networks,
+            stacks,
         })
+    }
+}
+
+impl StacksConfig {
+    /// `STACKS_NODE_URL`, `STACKS_NETWORK` (`testnet` by default, or `mainnet`) and
+    /// `STACKS_DELIVERY` (`confirmed` by default, or `mempool`); none without a node URL.
+    fn from_env() -> Result<Option<Self>, String> {
+        let Some(node_url) = env("STACKS_NODE_URL") else {
+            return Ok(None);
+        };
+        let network = match env("STACKS_NETWORK").as_deref() {
+            None | Some("testnet" | "stacks:2147483648") => StacksNetwork::Testnet,
+            Some("mainnet" | "stacks:1") => StacksNetwork::Mainnet,
+            Some(other) => return Err(format!("STACKS_NETWORK {other:?}: use testnet or mainnet")),
+        };
+        let delivery = match env("STACKS_DELIVERY").as_deref() {
+            None | Some("confirmed") => Delivery::Confirmed,
+            Some("mempool") => Delivery::Mempool,
+            Some(other) => {
+                return Err(format!(
+                    "STACKS_DELIVERY {other:?}: use confirmed or mempool"
+                ));
+            }
+        };
+        Ok(Some(Self {
+            node_url,
+            network,
+            delivery,
+        }))
     }
 }
 

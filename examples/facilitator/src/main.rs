@@ -1,5 +1,5 @@
-//! The facilitator service: coinslot's `exact` EIP-3009 facilitator over HTTP, configured the
-//! way the reference end-to-end suite drives facilitators.
+//! The facilitator service: coinslot's `exact` facilitators (EIP-3009 on EVM chains, and
+//! Stacks) over HTTP, configured the way the reference end-to-end suite drives facilitators.
 //!
 //! Environment:
 //! - `PORT`: where to listen, on all interfaces (default 4022);
@@ -13,6 +13,13 @@
 //!   `config.rs`): the store, and the networks with their assets, gas cap, receipt timeout and
 //!   ERC-6492 factories.
 //!
+//! - `STACKS_NODE_URL`: a Stacks node with the Hiro API; set, the service also verifies and
+//!   settles `exact` on Stacks in STX, sBTC and USDCx (it broadcasts the payer's own
+//!   transaction, so it needs no Stacks key);
+//! - `STACKS_NETWORK`: `testnet` (default) or `mainnet`;
+//! - `STACKS_DELIVERY`: `confirmed` (default: a settlement succeeds once mined) or `mempool`
+//!   (once the node accepts it).
+//!
 //! Prints `Facilitator listening on http://…` once it accepts connections.
 
 mod config;
@@ -25,6 +32,8 @@ use coinslot_evm::EvmChain;
 use coinslot_evm::exact::ExactEvmFacilitator;
 use coinslot_facilitator::store::{MemoryStore, SqliteStore};
 use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
+use coinslot_stacks::exact::ExactStacksFacilitator;
+use coinslot_stacks::node::StacksNode;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, NetworkConfig};
@@ -66,6 +75,13 @@ async fn run() -> Result<(), String> {
             exact = exact.with_asset(*asset);
         }
         facilitator = facilitator.with_scheme(exact);
+    }
+    if let Some(stacks) = &config.stacks {
+        served.push(stacks.network.caip2().to_string());
+        facilitator = facilitator.with_scheme(
+            ExactStacksFacilitator::new(StacksNode::new(&stacks.node_url), stacks.network)
+                .with_delivery(stacks.delivery),
+        );
     }
     let facilitator = match &config.store {
         Some(path) => facilitator.with_store(SqliteStore::open(path).map_err(|e| e.to_string())?),

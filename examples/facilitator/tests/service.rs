@@ -3,8 +3,14 @@
 
 use std::process::Command;
 
+use coinslot_core::Price;
 use coinslot_core::{SchemeClient as _, VerifyRequest};
 use coinslot_evm::exact::ExactEvmClient;
+use coinslot_stacks::PrivateKey;
+use coinslot_stacks::exact::{ExactStacksClient, Sip010Token, StacksAsset, stacks_requirements};
+use coinslot_stacks::network::StacksNetwork;
+use coinslot_stacks::node::StacksNode;
+use coinslot_testkit::stacks::{Funds, StacksDevnet};
 use coinslot_testkit::{LocalChain, ServiceProcess, USDC, exact_requirements};
 
 /// Starts the binary and returns it with its base URL, read from its "listening" line.
@@ -136,10 +142,70 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
     );
 }
 
+#[tokio::test]
+async fn a_stacks_only_service_settles_on_the_devnet() {
+    let devnet = StacksDevnet::start_testnet().await.unwrap();
+    let payer = PrivateKey::from_bytes(&[7; 32]).unwrap();
+    let payee = PrivateKey::from_bytes(&[8; 32])
+        .unwrap()
+        .address(false)
+        .to_string();
+    devnet
+        .fund(
+            &payer.address(false).to_string(),
+            Funds {
+                stx: 1_000_000,
+                sbtc: 10_000,
+                usdcx: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let (_service, url) = start(&[
+        ("FACILITATOR_API_KEY", "k".to_owned()),
+        ("STACKS_NODE_URL", devnet.url().to_owned()),
+    ]);
+    let supported: serde_json::Value = serde_json::from_slice(
+        &reqwest::Client::new()
+            .get(format!("{url}/supported"))
+            .bearer_auth("k")
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        supported["kinds"][0]["network"], "stacks:2147483648",
+        "{supported}"
+    );
+
+    let offer = stacks_requirements(
+        StacksNetwork::Testnet,
+        &StacksAsset::Sip010(Sip010Token::sbtc_testnet()),
+        &payee,
+        &Price::parse("0.00001").unwrap(),
+    )
+    .unwrap();
+    let client = ExactStacksClient::new(payer, StacksNetwork::Testnet)
+        .with_node(StacksNode::new(devnet.url()));
+    let payment = client.create_payment_payload(&offer, None).await.unwrap();
+    let request = serde_json::to_value(VerifyRequest::v2(payment, offer)).unwrap();
+    let verified = post(&format!("{url}/verify"), &request).await;
+    assert_eq!(verified["isValid"], true, "{verified}");
+    let settled = post(&format!("{url}/settle"), &request).await;
+    assert_eq!(settled["success"], true, "{settled}");
+    assert_eq!(settled["network"], "stacks:2147483648");
+    assert_eq!(devnet.balances(&payee).await.unwrap().sbtc, 1_000);
+}
+
 #[test]
 fn a_missing_key_is_a_clear_error_not_a_panic() {
     let output = Command::new(env!("CARGO_BIN_EXE_facilitator"))
         .env_remove("EVM_PRIVATE_KEY")
+        .env_remove("STACKS_NODE_URL")
         .env("PORT", "0")
         .output()
         .unwrap();

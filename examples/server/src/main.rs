@@ -4,17 +4,22 @@
 //! - `PORT`: where to listen, on all interfaces (default 4021);
 //! - `FACILITATOR_URL`: the facilitator (default `http://127.0.0.1:4022`);
 //! - `FACILITATOR_API_KEY`: the facilitator's bearer token, if it asks for one;
-//! - `EVM_PAYEE_ADDRESS`: who is paid (required);
+//! - `EVM_PAYEE_ADDRESS`: who is paid in USDC;
 //! - `EVM_NETWORK`: `eip155:84532` (Base Sepolia, the default, also the local test chain) or
 //!   `eip155:8453` (Base): USDC on that network is the price's asset;
+//! - `STACKS_PAYEE_ADDRESS`: who is paid on Stacks (an `SP…` address sells on mainnet, an
+//!   `ST…` one on testnet), in STX, sBTC and USDCx. At least one payee is required.
 //! - `PUBLIC_URL`: the address clients know this server by, for `resource.url` (default
 //!   `http://127.0.0.1:<PORT>`).
 //!
 //! Routes:
 //! - `GET /health` → `{"status":"ok"}`, `POST /close` stops the server (exit 0);
 //! - `GET /free`: free;
-//! - `GET /exact/evm/eip3009` and `GET /weather`: $0.001 each;
-//! - `GET /words?count=N`: $0.0001 per word, 1 ≤ N ≤ 1000, priced from the request.
+//! - `GET /exact/evm/eip3009`: $0.001 in USDC;
+//! - `GET /exact/stacks/stx`, `/exact/stacks/sbtc`, `/exact/stacks/usdcx`: 0.001 STX,
+//!   100 sats, 0.001 USDCx;
+//! - `GET /weather`: $0.001 in USDC or 0.001 STX, whichever payees are set;
+//! - `GET /words?count=N`: $0.0001 per word in USDC, 1 ≤ N ≤ 1000, priced from the request.
 //!
 //! Prints `Server listening on http://…` once it accepts connections.
 
@@ -24,9 +29,11 @@ use alloy::primitives::Address;
 use axum::extract::{Extension, Query};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use coinslot_core::{Network, Price, TokenAmount};
+use coinslot_core::{Network, PaymentRequirements, Price, TokenAmount};
 use coinslot_evm::exact::Eip3009Token;
 use coinslot_facilitator::HttpFacilitator;
+use coinslot_stacks::exact::{Sip010Token, StacksAsset, stacks_requirements};
+use coinslot_stacks::network::StacksNetwork;
 use coinslot_tower::{PaidRoute, PaymentLayer, PriceError, VerifiedPayment};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -57,26 +64,51 @@ async fn run() -> Result<(), String> {
     let port: u16 = env("PORT")
         .map_or(Ok(4021), |p| p.parse())
         .map_err(|_| "PORT is not a port number".to_owned())?;
-    let payee: Address = env("EVM_PAYEE_ADDRESS")
-        .ok_or("EVM_PAYEE_ADDRESS is required: the address that is paid")?
-        .parse()
-        .map_err(|_| "EVM_PAYEE_ADDRESS is not an EVM address".to_owned())?;
-    let usdc = match env("EVM_NETWORK").as_deref() {
-        None | Some("eip155:84532" | "base-sepolia") => Eip3009Token::usdc_base_sepolia(),
-        Some("eip155:8453" | "base") => Eip3009Token::usdc_base(),
-        Some(other) => {
-            return Err(format!(
-                "EVM_NETWORK {other:?}: use eip155:84532 or eip155:8453"
-            ));
+    let evm = match env("EVM_PAYEE_ADDRESS") {
+        Some(payee) => {
+            let payee: Address = payee
+                .parse()
+                .map_err(|_| "EVM_PAYEE_ADDRESS is not an EVM address".to_owned())?;
+            let usdc = match env("EVM_NETWORK").as_deref() {
+                None | Some("eip155:84532" | "base-sepolia") => Eip3009Token::usdc_base_sepolia(),
+                Some("eip155:8453" | "base") => Eip3009Token::usdc_base(),
+                Some(other) => {
+                    return Err(format!(
+                        "EVM_NETWORK {other:?}: use eip155:84532 or eip155:8453"
+                    ));
+                }
+            };
+            Some((usdc, payee))
         }
+        None => None,
     };
+    let stacks = match env("STACKS_PAYEE_ADDRESS") {
+        Some(payee) => {
+            let address: coinslot_stacks::StacksAddress = payee
+                .parse()
+                .map_err(|e| format!("STACKS_PAYEE_ADDRESS: {e}"))?;
+            let network = if address.is_mainnet() {
+                StacksNetwork::Mainnet
+            } else {
+                StacksNetwork::Testnet
+            };
+            Some((network, address.to_string()))
+        }
+        None => None,
+    };
+    if evm.is_none() && stacks.is_none() {
+        return Err(
+            "EVM_PAYEE_ADDRESS or STACKS_PAYEE_ADDRESS is required: the address that is paid"
+                .into(),
+        );
+    }
     let facilitator_url =
         env("FACILITATOR_URL").unwrap_or_else(|| "http://127.0.0.1:4022".to_owned());
     // Naming EIP-3009 payments by token, payer and nonce lets the paywall see two encodings
     // of one signature as one payment.
     let mut facilitator = HttpFacilitator::new(&facilitator_url)
         .map_err(|e| format!("FACILITATOR_URL: {e}"))?
-        .with_payment_key(coinslot_evm::exact::payment_key);
+        .with_payment_key(payment_key);
     if let Some(token) = env("FACILITATOR_API_KEY") {
         facilitator = facilitator.with_bearer_token(token);
     }
@@ -88,7 +120,7 @@ async fn run() -> Result<(), String> {
     let public_url = env("PUBLIC_URL").unwrap_or_else(|| format!("http://127.0.0.1:{bound}"));
     let (close, closed) = tokio::sync::oneshot::channel::<()>();
     let close = std::sync::Arc::new(std::sync::Mutex::new(Some(close)));
-    let app = app(facilitator, &public_url, &usdc, payee)?.route(
+    let app = app(facilitator, &public_url, evm.as_ref(), stacks.as_ref())?.route(
         "/close",
         post(move || {
             if let Some(close) = close.lock().ok().and_then(|mut c| c.take()) {
@@ -98,10 +130,17 @@ async fn run() -> Result<(), String> {
             async { Json(json!({"status": "closing"})) }
         }),
     );
-    println!(
-        "Server listening on {public_url} (USDC on {}, paid to {payee})",
-        usdc.network()
-    );
+    let mut sells = Vec::new();
+    if let Some((usdc, payee)) = &evm {
+        sells.push(format!("USDC on {} to {payee}", usdc.network()));
+    }
+    if let Some((network, payee)) = &stacks {
+        sells.push(format!(
+            "STX, sBTC, USDCx on {} to {payee}",
+            network.caip2()
+        ));
+    }
+    println!("Server listening on {public_url} ({})", sells.join("; "));
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             tokio::select! {
@@ -113,56 +152,105 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("server: {e}"))
 }
 
+/// What names a payment for the paywall's replay guard, whatever its encoding: EIP-3009 by
+/// token, payer and nonce; Stacks by payer and account nonce.
+fn payment_key(request: &coinslot_core::VerifyRequest) -> Option<String> {
+    coinslot_evm::exact::payment_key(request)
+        .or_else(|| coinslot_stacks::exact::payment_key(request))
+}
+
 /// The routes and their prices.
 fn app(
     facilitator: HttpFacilitator,
     public_url: &str,
-    usdc: &Eip3009Token,
-    payee: Address,
+    evm: Option<&(Eip3009Token, Address)>,
+    stacks: Option<&(StacksNetwork, String)>,
 ) -> Result<Router, String> {
-    let price = |text: &str| {
-        let price = Price::parse(text).map_err(|e| e.to_string())?;
-        usdc.requirements(payee, &price).map_err(|e| e.to_string())
+    let parse = |text: &str| Price::parse(text).map_err(|e| e.to_string());
+    let usdc = |text: &str| -> Result<Option<PaymentRequirements>, String> {
+        evm.map(|(usdc, payee)| {
+            usdc.requirements(*payee, &parse(text)?)
+                .map_err(|e| e.to_string())
+        })
+        .transpose()
     };
-    let per_word = price("$0.0001")?;
-    let paywall = PaymentLayer::builder(facilitator, public_url)
-        .with_route(
-            PaidRoute::get("/exact/evm/eip3009")
-                .accepts(price("$0.001")?)
-                .description("The end-to-end suite's protected endpoint")
-                .mime_type("application/json"),
-        )
-        .with_route(
-            PaidRoute::get("/weather")
-                .accepts(price("$0.001")?)
-                .description("Today's weather")
-                .mime_type("application/json"),
-        )
-        .with_route(
-            PaidRoute::get("/words")
-                .priced_by(move |parts| {
-                    let count = word_count(parts.uri.query());
-                    let mut offer = per_word.clone();
-                    Box::pin(async move {
-                        let count = count?;
-                        let total = offer.amount.as_u256() * coinslot_core::U256::from(count);
-                        offer.amount = TokenAmount::from(total);
-                        Ok(vec![offer])
-                    })
+    let on_stacks =
+        |asset: &StacksAsset, text: &str| -> Result<Option<PaymentRequirements>, String> {
+            stacks
+                .map(|(network, payee)| {
+                    stacks_requirements(*network, asset, payee, &parse(text)?)
+                        .map_err(|e| e.to_string())
                 })
-                .description("Words, $0.0001 each")
-                .mime_type("application/json"),
-        )
-        .build()
-        .map_err(|e| e.to_string())?;
-    Ok(Router::new()
+                .transpose()
+        };
+    let mainnet = stacks.is_some_and(|(network, _)| network.is_mainnet());
+    let (sbtc, usdcx) = if mainnet {
+        (Sip010Token::sbtc_mainnet(), Sip010Token::usdcx_mainnet())
+    } else {
+        (Sip010Token::sbtc_testnet(), Sip010Token::usdcx_testnet())
+    };
+    let paid = |path: &str, offers: Vec<Option<PaymentRequirements>>, what: &str| {
+        offers
+            .into_iter()
+            .flatten()
+            .fold(PaidRoute::get(path), PaidRoute::accepts)
+            .description(what)
+            .mime_type("application/json")
+    };
+    let mut paywall = PaymentLayer::builder(facilitator, public_url).with_route(paid(
+        "/weather",
+        vec![usdc("$0.001")?, on_stacks(&StacksAsset::Stx, "0.001")?],
+        "Today's weather",
+    ));
+    let mut router = Router::new()
         .route(
             "/free",
             get(|| async { Json(json!({"message": "free of charge"})) }),
         )
-        .route("/exact/evm/eip3009", get(paid_message))
-        .route("/weather", get(weather))
-        .route("/words", get(words))
+        .route("/weather", get(weather));
+    if evm.is_some() {
+        let per_word = usdc("$0.0001")?.ok_or("no USDC offer")?;
+        paywall = paywall
+            .with_route(paid(
+                "/exact/evm/eip3009",
+                vec![usdc("$0.001")?],
+                "The end-to-end suite's protected endpoint",
+            ))
+            .with_route(
+                PaidRoute::get("/words")
+                    .priced_by(move |parts| {
+                        let count = word_count(parts.uri.query());
+                        let mut offer = per_word.clone();
+                        Box::pin(async move {
+                            let count = count?;
+                            let total = offer.amount.as_u256() * coinslot_core::U256::from(count);
+                            offer.amount = TokenAmount::from(total);
+                            Ok(vec![offer])
+                        })
+                    })
+                    .description("Words, $0.0001 each")
+                    .mime_type("application/json"),
+            );
+        router = router
+            .route("/exact/evm/eip3009", get(paid_message))
+            .route("/words", get(words));
+    }
+    if stacks.is_some() {
+        for (path, asset, price) in [
+            ("/exact/stacks/stx", StacksAsset::Stx, "0.001"),
+            ("/exact/stacks/sbtc", StacksAsset::Sip010(sbtc), "0.000001"),
+            ("/exact/stacks/usdcx", StacksAsset::Sip010(usdcx), "0.001"),
+        ] {
+            paywall = paywall.with_route(paid(
+                path,
+                vec![on_stacks(&asset, price)?],
+                "Paid on Stacks",
+            ));
+            router = router.route(path, get(paid_message));
+        }
+    }
+    let paywall = paywall.build().map_err(|e| e.to_string())?;
+    Ok(router
         .layer(paywall)
         .route("/health", get(|| async { Json(json!({"status": "ok"})) })))
 }

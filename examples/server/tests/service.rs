@@ -115,9 +115,13 @@ async fn serves_free_fixed_and_dynamic_routes_and_closes() {
 fn a_missing_payee_is_a_clear_error() {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .env_remove("EVM_PAYEE_ADDRESS")
+        .env_remove("STACKS_PAYEE_ADDRESS")
         .env("PORT", "0")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("EVM_PAYEE_ADDRESS is required"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("EVM_PAYEE_ADDRESS or STACKS_PAYEE_ADDRESS is required")
+    );
 }
