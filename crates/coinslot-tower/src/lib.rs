@@ -63,7 +63,7 @@ mod service;
 
 pub use body::ResponseBody;
 pub use error::{Error, Result};
-pub use layer::{PaymentLayer, PaymentLayerBuilder};
+pub use layer::{PaymentLayer, PaymentLayerBuilder, RawPayment};
 pub use payment::VerifiedPayment;
 pub use route::{PaidRoute, PriceError, PriceFuture, SettlementTiming};
 pub use service::{Payment, ResponseFuture};

@@ -18,6 +18,7 @@ use tower_service::Service;
 
 use crate::access::{Access, AccessPolicy, AccessRequest};
 use crate::body::ResponseBody;
+use crate::layer::RawPayment;
 use crate::payment::VerifiedPayment;
 use crate::reject::{
     Challenge, NO_MATCHING_REQUIREMENTS, PAYMENT_HEADER_REQUIRED, PAYMENT_SIGNATURE, X_PAYMENT,
@@ -33,6 +34,7 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) policies: Vec<Arc<dyn AccessPolicy>>,
     pub(crate) guard: Arc<ReplayGuard>,
+    pub(crate) raw_payment: Option<RawPayment>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -143,6 +145,8 @@ impl<F, B, E> std::fmt::Debug for ResponseFuture<F, B, E> {
 struct Matched {
     request: VerifyRequest,
     requirements: PaymentRequirements,
+    /// The protocol version the answer speaks: the request's, or 2 for a raw payment.
+    x402_version: u8,
 }
 
 /// The payment header of a request: `PAYMENT-SIGNATURE` (v2) first, then `X-PAYMENT` (v1).
@@ -159,20 +163,35 @@ fn match_payment(
     x402_version: u8,
     header: &HeaderValue,
     challenge: &Challenge<'_>,
+    raw_payment: Option<RawPayment>,
 ) -> Result<Matched, String> {
-    if x402_version == 2 {
-        let payload = PaymentPayload::from_header(header.as_bytes())
-            .map_err(|e| format!("invalid_payload: PAYMENT-SIGNATURE: {e}"))?;
+    let v2 = |payload: PaymentPayload| -> Result<Matched, String> {
         let requirements = find_matching_requirements(challenge.offers, &payload.accepted)
             .ok_or(NO_MATCHING_REQUIREMENTS)?
             .clone();
-        return Ok(Matched {
+        Ok(Matched {
             request: VerifyRequest::v2(payload, requirements.clone()),
             requirements,
-        });
+            x402_version: 2,
+        })
+    };
+    if x402_version == 2 {
+        let payload = PaymentPayload::from_header(header.as_bytes())
+            .map_err(|e| format!("invalid_payload: PAYMENT-SIGNATURE: {e}"))?;
+        return v2(payload);
     }
-    let payload = PaymentPayloadV1::from_header(header.as_bytes())
-        .map_err(|e| format!("invalid_payload: X-PAYMENT: {e}"))?;
+    let payload = match PaymentPayloadV1::from_header(header.as_bytes()) {
+        Ok(payload) => payload,
+        Err(e) => {
+            // Not x402 v1 JSON: perhaps a chain's own raw form, which a scheme crate reads.
+            if let Some(payload) =
+                raw_payment.and_then(|read| read(header.as_bytes(), challenge.offers))
+            {
+                return v2(payload);
+            }
+            return Err(format!("invalid_payload: X-PAYMENT: {e}"));
+        }
+    };
     // The v1 offers are the v2 ones whose network has a v1 name, in the same order; the first
     // that the core's v1 rule matches is the one.
     let resource = challenge.resource();
@@ -191,6 +210,7 @@ fn match_payment(
             payment_payload: payload,
             payment_requirements: v1,
         },
+        x402_version: 1,
     })
 }
 
@@ -264,10 +284,11 @@ where
     let Some((x402_version, header)) = payment_header(&parts) else {
         return Ok(challenge.reject(PAYMENT_HEADER_REQUIRED));
     };
-    let matched = match match_payment(x402_version, header, &challenge) {
+    let matched = match match_payment(x402_version, header, &challenge, shared.raw_payment) {
         Ok(matched) => matched,
         Err(error) => return Ok(challenge.reject(&error)),
     };
+    let x402_version = matched.x402_version;
     // The facilitator's name for the payment when it has one: the same for every encoding of
     // one authorization. Otherwise the payment's canonical bytes.
     let key = shared

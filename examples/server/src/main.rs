@@ -236,6 +236,8 @@ fn app(
             .route("/words", get(words));
     }
     if stacks.is_some() {
+        // x402-stacks v1 clients send the bare transaction hex in X-PAYMENT.
+        paywall = paywall.with_raw_payment(coinslot_stacks::exact::raw_payment);
         for (path, asset, price) in [
             ("/exact/stacks/stx", StacksAsset::Stx, "0.001"),
             ("/exact/stacks/sbtc", StacksAsset::Sip010(sbtc), "0.000001"),

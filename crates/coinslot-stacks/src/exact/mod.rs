@@ -12,13 +12,15 @@
 //! `ADDRESS.contract`, `sip010:ADDRESS.contract.asset`, and the symbols `sBTC` and `USDCx`;
 //! offers are written `STX` or `ADDRESS.contract`, which every client reads. When an offer's
 //! `extra.nonce` is set, the memo must carry it. The [reason strings](reason) say which check
-//! failed.
+//! failed. The raw form of x402-stacks v1 clients (the transaction's hex alone in `X-PAYMENT`)
+//! is read by [`raw_payment`].
 
 mod asset;
 mod client;
 mod facilitator;
 mod offer;
 mod payload;
+mod raw;
 pub mod reason;
 mod verify;
 
@@ -29,6 +31,7 @@ pub use client::ExactStacksClient;
 pub use facilitator::{DEFAULT_CONFIRM_TIMEOUT, Delivery, ExactStacksFacilitator, payment_key};
 pub use offer::{DEFAULT_MAX_TIMEOUT_SECS, stacks_requirements};
 pub use payload::ExactStacksPayload;
+pub use raw::raw_payment;
 pub use verify::Verified;
 
 /// The scheme name.

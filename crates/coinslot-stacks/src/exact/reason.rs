@@ -75,3 +75,23 @@ pub(crate) fn for_node_rejection(node_reason: &str) -> ErrorReason {
         _ => reason(BROADCAST_REJECTED),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_rejections_map_to_the_table() {
+        for (node, ours) in [
+            ("BadNonce", NONCE_ALREADY_USED),
+            ("ConflictingNonceInMempool", CONFLICTING_NONCE),
+            ("NotEnoughFunds", "insufficient_funds"),
+            ("SignatureValidation", SIGNATURE),
+            ("FeeTooLow", FEE_TOO_LOW),
+            ("BadTransactionVersion", NETWORK_MISMATCH),
+            ("TooMuchChaining", BROADCAST_REJECTED),
+        ] {
+            assert_eq!(for_node_rejection(node).as_str(), ours, "{node}");
+        }
+    }
+}

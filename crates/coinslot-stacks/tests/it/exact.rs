@@ -251,6 +251,33 @@ async fn each_refusal_gives_its_reason_and_moves_nothing() {
         request_for(&dear_client, &stx_offer).await,
     ));
 
+    let mut with_nonce = stx_offer.clone();
+    let mut extra = JsonObject::new();
+    extra.insert("nonce".into(), "order-42".into());
+    with_nonce.extra = Some(extra);
+    let memo_free = request_for(
+        &ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
+            .with_fee(1_000)
+            .with_nonce(1),
+        &stx_offer,
+    )
+    .await;
+    cases.push((
+        reason::MEMO_MISMATCH,
+        presented_for(&memo_free, &with_nonce),
+    ));
+    let bound = request_for(
+        &ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
+            .with_fee(1_000)
+            .with_nonce(1),
+        &with_nonce,
+    )
+    .await;
+    assert!(
+        facilitator.verify(&bound).await.unwrap().is_valid,
+        "the memo carries the nonce"
+    );
+
     let before = setup.balances().await;
     for (expected, request) in &cases {
         let verified = facilitator.verify(request).await.unwrap();
@@ -358,4 +385,62 @@ async fn one_transaction_settled_twice_at_once_is_sent_once() {
     assert_eq!(a.transaction(), b.transaction());
     let (_, payee_after) = setup.balances().await;
     assert_eq!(payee_after.stx, payee_before.stx + 2_000);
+}
+
+#[tokio::test]
+async fn the_nodes_rejections_and_an_empty_account_give_their_reasons() {
+    let setup = Setup::testnet().await;
+    let facilitator = setup.facilitator();
+    let offer = setup.offer(&StacksAsset::Stx, "0.001");
+    // One µSTX of fee: below the node's floor of one per byte.
+    let stingy = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
+        .with_fee(1)
+        .with_nonce(0);
+    let request = request_for(&stingy, &offer).await;
+    assert!(facilitator.verify(&request).await.unwrap().is_valid);
+    let refused = facilitator.settle(&request).await.unwrap();
+    assert_eq!(
+        refused.error_reason,
+        reason_of(reason::FEE_TOO_LOW),
+        "{refused:?}"
+    );
+
+    let empty = ExactStacksClient::new(key("coinslot empty account"), StacksNetwork::Testnet)
+        .with_fee(1_000)
+        .with_nonce(0);
+    let request = request_for(&empty, &offer).await;
+    let verified = facilitator.verify(&request).await.unwrap();
+    assert_eq!(
+        verified.invalid_reason,
+        Some(ErrorReason::InsufficientFunds)
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_transaction_is_watched_not_failed() {
+    let setup = Setup::testnet().await;
+    let facilitator = setup
+        .facilitator()
+        .with_confirm_timeout(Duration::from_millis(1_500));
+    let request = request_for(&setup.client(), &setup.offer(&StacksAsset::Stx, "0.001")).await;
+    let txid = Transaction::from_hex(request.payload()["transaction"].as_str().unwrap())
+        .unwrap()
+        .txid()
+        .to_string();
+    setup.devnet.set_mining(false).await.unwrap();
+    let (answer, dropped) = tokio::join!(facilitator.settle(&request), async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        setup
+            .devnet
+            .drop_transaction(&txid, "dropped_replace_by_fee")
+            .await
+    });
+    dropped.unwrap();
+    let answer = answer.unwrap();
+    assert_eq!(
+        answer.error_reason,
+        Some(ErrorReason::SettlementPending),
+        "{answer:?}"
+    );
+    assert_eq!(answer.transaction(), txid);
 }

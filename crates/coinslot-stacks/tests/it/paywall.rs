@@ -53,6 +53,7 @@ pub(crate) async fn open_shop(setup: &Setup) -> Shop {
         );
         offers.push((name, offer));
     }
+    let layer = layer.with_raw_payment(coinslot_stacks::exact::raw_payment);
     let app = app.layer(layer.build().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Shop { url, offers }
@@ -176,4 +177,39 @@ async fn an_underpayment_is_refused_with_its_reason() {
     assert_eq!(required.error.as_deref(), Some(reason::AMOUNT_MISMATCH));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(setup.balances().await, before);
+}
+
+#[tokio::test]
+async fn a_raw_transaction_in_x_payment_pays_like_a_v2_payment() {
+    let setup = Setup::testnet().await;
+    let shop = open_shop(&setup).await;
+    let (name, offer) = &shop.offers[1];
+    assert_eq!(*name, "sBTC");
+    let amount: u128 = offer.amount.to_string().parse().unwrap();
+    let tx = setup.client().sign_payment(offer).await.unwrap();
+    let (_, before) = setup.balances().await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/sbtc", shop.url))
+        .header("x-payment", format!("0x{}", tx.to_hex()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let receipt =
+        SettleResponse::from_header(response.headers()["payment-response"].as_bytes()).unwrap();
+    assert!(receipt.success);
+    assert_eq!(receipt.transaction(), tx.txid().to_string());
+    let (_, after) = setup.balances().await;
+    assert_eq!(after.sbtc - before.sbtc, amount);
+
+    // Hex that is no transaction, or a transaction for no offer of the route: refused.
+    for bad in ["0xdeadbeef".to_owned(), tx.to_hex()] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/stx", shop.url))
+            .header("x-payment", bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 402);
+    }
 }
