@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use coinslot_core::PaymentRequirements;
 use coinslot_core::{ErrorReason, JsonObject, SchemeFacilitator, VerifyRequest};
 use coinslot_stacks::clarity::ClarityValue;
 use coinslot_stacks::exact::{Delivery, ExactStacksClient, StacksAsset, reason};
@@ -11,7 +12,7 @@ use coinslot_stacks::transaction::{
     AnchorMode, Authorization, HashMode, KeyEncoding, Payload, PostConditionMode, SingleSig,
     SpendingCondition, Transaction,
 };
-use coinslot_stacks::{Principal, PrivateKey};
+use coinslot_stacks::{Principal, PrivateKey, StacksAddress};
 
 use crate::common::{Setup, key, presented_for, request_for};
 
@@ -89,7 +90,12 @@ async fn pays_on_mainnet_too() {
 }
 
 /// Signs a transaction by hand: what a client that breaks the rules sends.
-fn signed(key: &PrivateKey, network: StacksNetwork, nonce: u64, payload: Payload) -> Transaction {
+pub(crate) fn signed(
+    key: &PrivateKey,
+    network: StacksNetwork,
+    nonce: u64,
+    payload: Payload,
+) -> Transaction {
     let mut tx = Transaction {
         version: network.version(),
         chain_id: network.chain_id(),
@@ -110,7 +116,7 @@ fn signed(key: &PrivateKey, network: StacksNetwork, nonce: u64, payload: Payload
     tx
 }
 
-fn with_transaction(request: &VerifyRequest, tx: &Transaction) -> VerifyRequest {
+pub(crate) fn with_transaction(request: &VerifyRequest, tx: &Transaction) -> VerifyRequest {
     let VerifyRequest::V2 {
         payment_payload,
         payment_requirements,
@@ -125,71 +131,45 @@ fn with_transaction(request: &VerifyRequest, tx: &Transaction) -> VerifyRequest 
     VerifyRequest::v2(payload, payment_requirements.clone())
 }
 
-#[tokio::test]
-async fn each_refusal_gives_its_reason_and_moves_nothing() {
-    let setup = Setup::testnet().await;
-    let facilitator = setup.facilitator();
+/// The refusals of the list, each as a request for `stx_offer` or `sbtc_offer`, from a
+/// payer whose nonce 0 is used and whose next nonce is 1.
+pub(crate) async fn refusal_cases(
+    setup: &Setup,
+    stx_offer: &PaymentRequirements,
+    sbtc_offer: &PaymentRequirements,
+) -> Vec<(&'static str, VerifyRequest)> {
     let client = setup.client();
     let tokens = setup.devnet.info().tokens.clone();
-    let sbtc = StacksAsset::Sip010(Setup::token(&tokens.sbtc));
-    let stx_offer = setup.offer(&StacksAsset::Stx, "0.001");
-    let sbtc_offer = setup.offer(&sbtc, "0.00001");
-    let payer = setup.payer_address();
-    let origin: coinslot_stacks::StacksAddress = payer.parse().unwrap();
-    let payee: Principal = setup.payee.parse().unwrap();
-    let sbtc_call = |sender: Principal, amount: u128| Payload::ContractCall {
-        address: tokens
-            .sbtc
-            .contract
-            .split('.')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap(),
-        contract_name: coinslot_stacks::ContractName::new("sbtc-token").unwrap(),
-        function_name: "transfer".into(),
-        args: vec![
-            ClarityValue::UInt(amount),
-            ClarityValue::Principal(sender),
-            ClarityValue::Principal(payee.clone()),
-            ClarityValue::None,
-        ],
-    };
+    let mut cases: Vec<(&'static str, VerifyRequest)> = Vec::new();
 
-    // One good payment first, so that nonce 0 is used.
-    let first = request_for(&client, &stx_offer).await;
-    assert!(facilitator.settle(&first).await.unwrap().success);
-
-    let mut cases: Vec<(&str, VerifyRequest)> = Vec::new();
-
-    let elsewhere = {
-        let mut offer = stx_offer.clone();
-        offer.pay_to = key("someone else").address(false).to_string();
-        offer
-    };
+    let mut elsewhere = stx_offer.clone();
+    elsewhere.pay_to = key("someone else").address(false).to_string();
     let paid_elsewhere = request_for(&client, &elsewhere).await;
     cases.push((
         reason::RECIPIENT_MISMATCH,
-        presented_for(&paid_elsewhere, &stx_offer),
+        presented_for(&paid_elsewhere, stx_offer),
     ));
 
     let fake = StacksAsset::Sip010(Setup::token(&tokens.fake));
+    let mut fake_offer = sbtc_offer.clone();
+    fake_offer.asset = fake.offer_id();
     let fake_client = setup.client().with_token(Setup::token(&tokens.fake));
-    let fake_offer = setup.offer(&fake, "0.00001");
     let paid_in_fake = request_for(&fake_client, &fake_offer).await;
     cases.push((
         reason::ASSET_MISMATCH,
-        presented_for(&paid_in_fake, &sbtc_offer),
+        presented_for(&paid_in_fake, sbtc_offer),
     ));
 
-    let cheaper = setup.offer(&StacksAsset::Stx, "0.000999");
+    let mut cheaper = stx_offer.clone();
+    cheaper.amount =
+        coinslot_core::TokenAmount::from(stx_offer.amount.to_string().parse::<u64>().unwrap() - 1);
     let underpaid = request_for(&client, &cheaper).await;
     cases.push((
         reason::AMOUNT_MISMATCH,
-        presented_for(&underpaid, &stx_offer),
+        presented_for(&underpaid, stx_offer),
     ));
 
-    let good = request_for(&client, &stx_offer).await;
+    let good = request_for(&client, stx_offer).await;
     let mut tx = Transaction::from_hex(good.payload()["transaction"].as_str().unwrap()).unwrap();
     if let Authorization::Standard(SpendingCondition::Single(origin)) = &mut tx.auth {
         origin.signature[40] ^= 0x01;
@@ -205,41 +185,29 @@ async fn each_refusal_gives_its_reason_and_moves_nothing() {
     let mainnet_payment = request_for(&mainnet_client, &mainnet_offer).await;
     cases.push((
         reason::NETWORK_MISMATCH,
-        presented_for(&mainnet_payment, &stx_offer),
+        presented_for(&mainnet_payment, stx_offer),
     ));
 
-    let other = key("coinslot victim").address(false);
+    let amount: u128 = sbtc_offer.amount.to_string().parse().unwrap();
+    let victim = key("coinslot victim").address(false);
     let theft = signed(
         &setup.payer,
         StacksNetwork::Testnet,
         1,
-        sbtc_call(Principal::Standard(other), 1_000),
+        sbtc_call(setup, Principal::Standard(victim), amount),
     );
-    let template = request_for(&client, &sbtc_offer).await;
+    let template = request_for(&client, sbtc_offer).await;
     cases.push((
         reason::SENDER_NOT_ORIGIN,
         with_transaction(&template, &theft),
     ));
-    let honest = signed(
-        &setup.payer,
-        StacksNetwork::Testnet,
-        1,
-        sbtc_call(Principal::Standard(origin), 1_000),
-    );
-    assert!(
-        facilitator
-            .verify(&with_transaction(&template, &honest))
-            .await
-            .unwrap()
-            .is_valid
-    );
 
     let stale_client = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
         .with_fee(1_000)
         .with_nonce(0);
     cases.push((
         reason::NONCE_ALREADY_USED,
-        request_for(&stale_client, &stx_offer).await,
+        request_for(&stale_client, stx_offer).await,
     ));
 
     let dear_client = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
@@ -248,31 +216,76 @@ async fn each_refusal_gives_its_reason_and_moves_nothing() {
         .with_nonce(1);
     cases.push((
         reason::FEE_TOO_HIGH,
-        request_for(&dear_client, &stx_offer).await,
+        request_for(&dear_client, stx_offer).await,
     ));
+    cases
+}
 
+/// `transfer(amount, sender, payee, none)` on the devnet's sBTC.
+fn sbtc_call(setup: &Setup, sender: Principal, amount: u128) -> Payload {
+    let contract: Principal = setup.devnet.info().tokens.sbtc.contract.parse().unwrap();
+    let Principal::Contract(address, contract_name) = contract else {
+        unreachable!()
+    };
+    Payload::ContractCall {
+        address,
+        contract_name,
+        function_name: "transfer".into(),
+        args: vec![
+            ClarityValue::UInt(amount),
+            ClarityValue::Principal(sender),
+            ClarityValue::Principal(setup.payee.parse().unwrap()),
+            ClarityValue::None,
+        ],
+    }
+}
+
+#[tokio::test]
+async fn each_refusal_gives_its_reason_and_moves_nothing() {
+    let setup = Setup::testnet().await;
+    let facilitator = setup.facilitator();
+    let sbtc = StacksAsset::Sip010(Setup::token(&setup.devnet.info().tokens.sbtc));
+    let stx_offer = setup.offer(&StacksAsset::Stx, "0.001");
+    let sbtc_offer = setup.offer(&sbtc, "0.00001");
+
+    // One good payment first, so that nonce 0 is used.
+    let first = request_for(&setup.client(), &stx_offer).await;
+    assert!(facilitator.settle(&first).await.unwrap().success);
+    let mut cases = refusal_cases(&setup, &stx_offer, &sbtc_offer).await;
+
+    // The honest twin of the theft case verifies.
+    let origin: StacksAddress = setup.payer_address().parse().unwrap();
+    let honest = signed(
+        &setup.payer,
+        StacksNetwork::Testnet,
+        1,
+        sbtc_call(&setup, Principal::Standard(origin), 1_000),
+    );
+    let template = request_for(&setup.client(), &sbtc_offer).await;
+    assert!(
+        facilitator
+            .verify(&with_transaction(&template, &honest))
+            .await
+            .unwrap()
+            .is_valid
+    );
+
+    // An offer with extra.nonce wants it in the memo.
     let mut with_nonce = stx_offer.clone();
     let mut extra = JsonObject::new();
     extra.insert("nonce".into(), "order-42".into());
     with_nonce.extra = Some(extra);
-    let memo_free = request_for(
-        &ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
+    let signer = || {
+        ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
             .with_fee(1_000)
-            .with_nonce(1),
-        &stx_offer,
-    )
-    .await;
+            .with_nonce(1)
+    };
+    let memo_free = request_for(&signer(), &stx_offer).await;
     cases.push((
         reason::MEMO_MISMATCH,
         presented_for(&memo_free, &with_nonce),
     ));
-    let bound = request_for(
-        &ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Testnet)
-            .with_fee(1_000)
-            .with_nonce(1),
-        &with_nonce,
-    )
-    .await;
+    let bound = request_for(&signer(), &with_nonce).await;
     assert!(
         facilitator.verify(&bound).await.unwrap().is_valid,
         "the memo carries the nonce"

@@ -213,3 +213,60 @@ async fn a_raw_transaction_in_x_payment_pays_like_a_v2_payment() {
         assert_eq!(response.status(), 402);
     }
 }
+
+#[tokio::test]
+async fn each_refusal_through_the_paywall_is_a_402_with_its_reason() {
+    let setup = Setup::testnet().await;
+    let shop = open_shop(&setup).await;
+    let (stx_offer, sbtc_offer) = (&shop.offers[0].1, &shop.offers[1].1);
+    // A good payment first, through the paywall: nonce 0 is used.
+    let payment = setup
+        .client()
+        .create_payment_payload(stx_offer, None)
+        .await
+        .unwrap();
+    let served = reqwest::Client::new()
+        .get(format!("{}/stx", shop.url))
+        .header("payment-signature", payment.to_header().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    let cases = crate::exact::refusal_cases(&setup, stx_offer, sbtc_offer).await;
+    assert_eq!(cases.len(), 8);
+    let before = setup.balances().await;
+    for (expected, request) in cases {
+        let coinslot_core::VerifyRequest::V2 {
+            payment_payload,
+            payment_requirements,
+        } = request
+        else {
+            unreachable!()
+        };
+        let path = if payment_requirements.asset == "STX" {
+            "stx"
+        } else {
+            "sbtc"
+        };
+        let response = reqwest::Client::new()
+            .get(format!("{}/{path}", shop.url))
+            .header("payment-signature", payment_payload.to_header().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 402, "{expected}");
+        let required =
+            PaymentRequired::from_header(response.headers()["payment-required"].as_bytes())
+                .unwrap();
+        // The paywall names a Stacks payment by payer and nonce: a second transaction with a used
+        // nonce is that payment again, refused before the facilitator looks at the chain.
+        let expected = if expected == reason::NONCE_ALREADY_USED {
+            "duplicate_settlement"
+        } else {
+            expected
+        };
+        assert_eq!(required.error.as_deref(), Some(expected));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(setup.balances().await, before, "a refusal moved funds");
+}
