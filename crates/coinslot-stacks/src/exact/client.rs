@@ -104,9 +104,7 @@ impl ExactStacksClient {
     /// Uses this nonce for the next payment and counts up from it, instead of asking the node.
     #[must_use]
     pub fn with_nonce(self, next: u64) -> Self {
-        if let Ok(mut state) = self.nonces.lock() {
-            state.fixed_next = Some(next);
-        }
+        self.lock().fixed_next = Some(next);
         self
     }
 

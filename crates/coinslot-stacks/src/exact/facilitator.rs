@@ -43,8 +43,9 @@ pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(120);
 /// fee) and follows it with backoff: mined with `ok` is success, `abort_*` a final failure,
 /// `dropped_*` watched further (a replaced transaction often confirms after all), and past the
 /// time limit the answer is `settlement_pending` naming the txid, for
-/// [`confirm`](SchemeFacilitator::confirm) to finish. One transaction is broadcast once
-/// however many times it is settled at the same time.
+/// [`confirm`](SchemeFacilitator::confirm) (or a later settle) to finish. One transaction is
+/// broadcast once however many times it is settled; one the node has from elsewhere is
+/// refused (`invalid_exact_stacks_transaction_already_broadcast`).
 ///
 /// ```
 /// use coinslot_core::SchemeFacilitator;
@@ -155,8 +156,8 @@ impl ExactStacksFacilitator {
         &self.node
     }
 
-    /// Every check, local then against the node. `ours` is a transaction this facilitator is
-    /// settling: the node knowing it is then expected.
+    /// Every check, local then against the node: a transaction the node already knows has
+    /// been used.
     async fn check(
         &self,
         request: &VerifyRequest,
@@ -255,10 +256,10 @@ impl ExactStacksFacilitator {
         loop {
             let status = match self.node.status(&txid).await {
                 Ok(status) => status,
-                Err(error) if Instant::now() < deadline => {
+                // A node that fails a status read is asked again until the time limit.
+                Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(delay).await;
                     delay = next_delay(delay);
-                    let _ = error;
                     continue;
                 }
                 Err(error) => {
@@ -289,29 +290,42 @@ impl ExactStacksFacilitator {
         }
     }
 
-    /// The settlement of `verified`, run once per txid at a time.
+    /// The settlement of `verified`, run once per txid at a time: the first caller broadcasts,
+    /// the others wait for its answer. A settlement that ended pending is followed again, never
+    /// broadcast again.
     async fn settle_once(&self, verified: Verified, network: Network) -> Result<SettleResponse> {
-        let cell = {
+        let (cell, sent_before) = {
             let mut running = self.running.lock().await;
             running.retain(|_, r| r.answer.get().is_none() || r.started.elapsed() < REMEMBER);
-            running
-                .entry(verified.txid)
-                .or_insert_with(|| Running {
-                    answer: Arc::new(OnceCell::new()),
-                    started: Instant::now(),
-                })
-                .answer
-                .clone()
+            let fresh = || Running {
+                answer: Arc::new(OnceCell::new()),
+                started: Instant::now(),
+            };
+            match running.get(&verified.txid) {
+                Some(r) if r.answer.get().is_some_and(is_pending) => {
+                    let again = fresh();
+                    running.insert(verified.txid, again.clone());
+                    (again.answer, true)
+                }
+                Some(r) => (r.answer.clone(), true),
+                None => {
+                    let first = fresh();
+                    running.insert(verified.txid, first.clone());
+                    (first.answer, false)
+                }
+            }
         };
         let answer = cell
-            .get_or_try_init(|| self.broadcast_and_follow(&verified, network))
-            .await?
-            .clone();
-        if is_pending(&answer) {
-            // A later settle of the same transaction looks again instead of reusing this.
-            self.running.lock().await.remove(&verified.txid);
-        }
-        Ok(answer)
+            .get_or_try_init(|| async {
+                if sent_before {
+                    self.follow(verified.txid, network, verified.payer.to_string())
+                        .await
+                } else {
+                    self.broadcast_and_follow(&verified, network).await
+                }
+            })
+            .await?;
+        Ok(answer.clone())
     }
 }
 
@@ -399,21 +413,24 @@ impl SchemeFacilitator for ExactStacksFacilitator {
                 Ok(verified) => verified,
                 Err(refusal) => return Ok(refused(refusal, payer)),
             };
-            // Settling a transaction this facilitator is already settling joins that
-            // settlement; one the node already has (sent before a restart) is followed, not
-            // sent again.
+            // A transaction this facilitator sent is settled by joining or following that
+            // settlement. One the node has from elsewhere is refused, never taken as this
+            // payment's settlement: two servers handed one transaction at once would
+            // otherwise both serve for it. (A record of a settlement sent before a restart is
+            // the facilitator's store's, finished through `confirm`.)
             let ours = self.running.lock().await.contains_key(&verified.txid);
             if !ours {
-                match self.node.status(&verified.txid).await? {
-                    TxStatus::Unknown => {
-                        if let Err(refusal) = self.check_account(&verified).await? {
-                            return Ok(refused(refusal, payer));
-                        }
-                    }
-                    _ => {
-                        let payer = verified.payer.to_string();
-                        return self.follow(verified.txid, network, payer).await;
-                    }
+                if self.node.status(&verified.txid).await? != TxStatus::Unknown {
+                    return Ok(refused(
+                        Refusal::named(
+                            reason::ALREADY_BROADCAST,
+                            format!("{} is already known to the node", verified.txid),
+                        ),
+                        payer,
+                    ));
+                }
+                if let Err(refusal) = self.check_account(&verified).await? {
+                    return Ok(refused(refusal, payer));
                 }
             }
             self.settle_once(verified, network).await

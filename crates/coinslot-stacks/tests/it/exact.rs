@@ -457,3 +457,17 @@ async fn a_dropped_transaction_is_watched_not_failed() {
     );
     assert_eq!(answer.transaction(), txid);
 }
+
+#[tokio::test]
+async fn a_transaction_another_facilitator_sent_is_not_this_payments_settlement() {
+    let setup = Setup::testnet().await;
+    let (first, second) = (setup.facilitator(), setup.facilitator());
+    let request = request_for(&setup.client(), &setup.offer(&StacksAsset::Stx, "0.001")).await;
+    assert!(first.settle(&request).await.unwrap().success);
+    let refused = second.settle(&request).await.unwrap();
+    assert!(!refused.success);
+    assert_eq!(refused.error_reason, reason_of(reason::ALREADY_BROADCAST));
+    // The facilitator that sent it still answers its settlement.
+    let again = first.settle(&request).await.unwrap();
+    assert!(again.success, "{again:?}");
+}
