@@ -471,3 +471,24 @@ async fn a_transaction_another_facilitator_sent_is_not_this_payments_settlement(
     let again = first.settle(&request).await.unwrap();
     assert!(again.success, "{again:?}");
 }
+
+#[tokio::test]
+async fn the_transaction_may_carry_a_0x_prefix() {
+    let setup = Setup::testnet().await;
+    let request = request_for(&setup.client(), &setup.offer(&StacksAsset::Stx, "0.001")).await;
+    let tx = Transaction::from_hex(request.payload()["transaction"].as_str().unwrap()).unwrap();
+    let VerifyRequest::V2 {
+        mut payment_payload,
+        payment_requirements,
+    } = request
+    else {
+        unreachable!()
+    };
+    payment_payload
+        .payload
+        .insert("transaction".into(), format!("0x{}", tx.to_hex()).into());
+    let prefixed = VerifyRequest::v2(payment_payload, payment_requirements);
+    let settled = setup.facilitator().settle(&prefixed).await.unwrap();
+    assert!(settled.success, "{settled:?}");
+    assert_eq!(settled.transaction(), tx.txid().to_string());
+}
