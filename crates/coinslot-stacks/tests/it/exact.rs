@@ -291,6 +291,32 @@ async fn each_refusal_gives_its_reason_and_moves_nothing() {
         "the memo carries the nonce"
     );
 
+    // A token transfer for an STX offer, and a call of the token that is not `transfer`.
+    let sbtc_payment = request_for(&signer(), &sbtc_offer).await;
+    cases.push((
+        reason::PAYLOAD_KIND,
+        presented_for(&sbtc_payment, &stx_offer),
+    ));
+    let Payload::ContractCall {
+        address,
+        contract_name,
+        ..
+    } = sbtc_call(&setup, Principal::Standard(origin), 1_000)
+    else {
+        unreachable!()
+    };
+    let mint = Payload::ContractCall {
+        address,
+        contract_name,
+        function_name: "mint".into(),
+        args: vec![ClarityValue::UInt(1_000), ClarityValue::standard(origin)],
+    };
+    let minting = signed(&setup.payer, StacksNetwork::Testnet, 1, mint);
+    cases.push((
+        reason::FUNCTION_MISMATCH,
+        with_transaction(&template, &minting),
+    ));
+
     let before = setup.balances().await;
     for (expected, request) in &cases {
         let verified = facilitator.verify(request).await.unwrap();
@@ -491,4 +517,68 @@ async fn the_transaction_may_carry_a_0x_prefix() {
     let settled = setup.facilitator().settle(&prefixed).await.unwrap();
     assert!(settled.success, "{settled:?}");
     assert_eq!(settled.transaction(), tx.txid().to_string());
+}
+
+#[tokio::test]
+async fn a_sponsored_payment_is_refused_unless_sponsoring_is_allowed() {
+    let setup = Setup::testnet().await;
+    let sponsor = key("coinslot sponsor");
+    let sponsor_address = sponsor.address(false).to_string();
+    setup
+        .devnet
+        .fund(
+            &sponsor_address,
+            coinslot_testkit::stacks::Funds {
+                stx: 1_000_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let offer = setup.offer(&StacksAsset::Stx, "0.001");
+    let request = request_for(&setup.client(), &offer).await;
+    let mut tx = Transaction::from_hex(request.payload()["transaction"].as_str().unwrap()).unwrap();
+    let mut origin = tx.auth.origin().clone();
+    if let SpendingCondition::Single(single) = &mut origin {
+        single.fee = 0;
+    }
+    tx.auth = Authorization::Sponsored {
+        origin,
+        sponsor: SpendingCondition::Single(SingleSig {
+            hash_mode: HashMode::P2pkh,
+            signer: [0; 20],
+            nonce: 0,
+            fee: 2_000,
+            key_encoding: KeyEncoding::Compressed,
+            signature: [0; 65],
+        }),
+    };
+    tx.sign_origin(&setup.payer).unwrap();
+    tx.sign_sponsor(&sponsor).unwrap();
+    let sponsored = with_transaction(&request, &tx);
+
+    let refused = setup.facilitator().verify(&sponsored).await.unwrap();
+    assert_eq!(
+        refused.invalid_reason,
+        reason_of(reason::SPONSORED),
+        "{refused:?}"
+    );
+
+    let (payer_before, payee_before) = setup.balances().await;
+    let settled = setup
+        .facilitator()
+        .with_sponsored(true)
+        .settle(&sponsored)
+        .await
+        .unwrap();
+    assert!(settled.success, "{settled:?}");
+    let (payer_after, payee_after) = setup.balances().await;
+    assert_eq!(payee_after.stx - payee_before.stx, 1_000);
+    assert_eq!(
+        payer_before.stx - payer_after.stx,
+        1_000,
+        "the sponsor paid the fee"
+    );
+    let sponsor_after = setup.devnet.balances(&sponsor_address).await.unwrap();
+    assert_eq!(sponsor_after.stx, 1_000_000 - 2_000);
 }
