@@ -29,18 +29,14 @@ import {
   addressHashModeToVersion,
   addressFromVersionHash,
   addressToString,
-  sigHashPreSign,
-  publicKeyFromSignatureVrs,
-  hashP2PKH,
   PayloadType,
   AuthType,
   PostConditionMode,
   PostConditionType,
   PostConditionPrincipalId,
   FungibleConditionCode,
-  isSingleSig,
 } from '@stacks/transactions';
-import { hexToBytes } from '@stacks/common';
+import { verifySignatures } from './stacks-signatures.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -143,14 +139,6 @@ class Rejection extends Error {
   }
 }
 
-function verifySponsor(tx, originNextSighash) {
-  const sponsor = tx.auth.sponsorSpendingCondition;
-  if (!isSingleSig(sponsor)) throw new Error('multi-sig sponsors are not supported by the devnet');
-  const presign = sigHashPreSign(originNextSighash, AuthType.Sponsored, sponsor.fee, sponsor.nonce);
-  const key = publicKeyFromSignatureVrs(presign, sponsor.signature.data, sponsor.keyEncoding);
-  if (hashP2PKH(hexToBytes(key)) !== sponsor.signer) throw new Error('sponsor signer does not match its signature');
-}
-
 function admit(raw) {
   let tx;
   try {
@@ -167,10 +155,8 @@ function admit(raw) {
   }
   const known = transactions.get(txid);
   if (known && known.status === 'pending') return txid;
-  let next;
   try {
-    next = tx.verifyOrigin();
-    if (tx.auth.authType === AuthType.Sponsored) verifySponsor(tx, next);
+    verifySignatures(tx);
   } catch (error) {
     throw new Rejection('SignatureValidation', { message: String(error.message ?? error) }, txid);
   }

@@ -38,12 +38,9 @@ import {
   privateKeyToAddress,
   serializeCV,
   sponsorTransaction,
-  sigHashPreSign,
-  publicKeyFromSignatureVrs,
-  hashP2PKH,
   AddressHashMode,
 } from '@stacks/transactions';
-import { hexToBytes } from '@stacks/common';
+import { verifySignatures } from './stacks-signatures.mjs';
 
 // ---- A seeded generator, so that a failing case can be built again.
 
@@ -250,17 +247,10 @@ function payloadSummary(p, raw) {
   }
 }
 
-/** Whether origin and sponsor signatures verify, and the origin's address. */
+/** Whether origin and sponsor signatures verify. */
 function verification(tx) {
   try {
-    const next = tx.verifyOrigin();
-    if (tx.auth.authType === AuthType.Sponsored) {
-      const s = tx.auth.sponsorSpendingCondition;
-      if (!isSingleSig(s)) return { verified: false, reason: 'multi-sig sponsor' };
-      const presign = sigHashPreSign(next, AuthType.Sponsored, s.fee, s.nonce);
-      const key = publicKeyFromSignatureVrs(presign, s.signature.data, s.keyEncoding);
-      if (hashP2PKH(hexToBytes(key)) !== s.signer) return { verified: false, reason: 'sponsor signer mismatch' };
-    }
+    verifySignatures(tx);
     return { verified: true };
   } catch (error) {
     return { verified: false, reason: String(error.message ?? error) };

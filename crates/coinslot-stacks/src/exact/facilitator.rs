@@ -156,27 +156,38 @@ impl ExactStacksFacilitator {
         &self.node
     }
 
-    /// Every check, local then against the node: a transaction the node already knows has
-    /// been used.
+    /// Every check that needs no node.
+    fn check_local(&self, request: &VerifyRequest) -> std::result::Result<Verified, Refusal> {
+        check_local(
+            &Parts::of(request)?,
+            self.network,
+            &self.tokens,
+            &self.policy,
+        )
+    }
+
+    /// Every check, local then against the node.
     async fn check(
         &self,
         request: &VerifyRequest,
     ) -> Result<std::result::Result<Verified, Refusal>> {
-        let parts = match Parts::of(request) {
-            Ok(parts) => parts,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
-        let verified = match check_local(&parts, self.network, &self.tokens, &self.policy) {
+        let verified = match self.check_local(request) {
             Ok(verified) => verified,
             Err(refusal) => return Ok(Err(refusal)),
         };
+        Ok(self.check_chain(&verified).await?.map(|()| verified))
+    }
+
+    /// The node's part: the transaction unknown to it (one it knows has been used, by
+    /// whoever sent it), the nonce unused, the fee and amount covered.
+    async fn check_chain(&self, verified: &Verified) -> Result<std::result::Result<(), Refusal>> {
         if self.node.status(&verified.txid).await? != TxStatus::Unknown {
             return Ok(Err(Refusal::named(
                 reason::ALREADY_BROADCAST,
                 format!("{} is already known to the node", verified.txid),
             )));
         }
-        Ok(self.check_account(&verified).await?.map(|()| verified))
+        self.check_account(verified).await
     }
 
     async fn check_account(&self, verified: &Verified) -> Result<std::result::Result<(), Refusal>> {
@@ -372,8 +383,16 @@ fn final_answer(
     }
 }
 
-fn refusal_answer(refusal: Refusal, payer: Option<String>) -> VerifyResponse {
+fn refused_verify(refusal: Refusal, payer: Option<String>) -> VerifyResponse {
     let response = VerifyResponse::invalid(refusal.reason, payer);
+    match refusal.message {
+        Some(message) => response.with_message(message),
+        None => response,
+    }
+}
+
+fn refused_settle(refusal: Refusal, network: Network, payer: Option<String>) -> SettleResponse {
+    let response = SettleResponse::failure(refusal.reason, network, payer);
     match refusal.message {
         Some(message) => response.with_message(message),
         None => response,
@@ -389,7 +408,7 @@ impl SchemeFacilitator for ExactStacksFacilitator {
         Box::pin(async move {
             Ok(match self.check(request).await? {
                 Ok(verified) => VerifyResponse::valid(verified.payer.to_string()),
-                Err(refusal) => refusal_answer(refusal, claimed_payer(request.payload())),
+                Err(refusal) => refused_verify(refusal, claimed_payer(request.payload())),
             })
         })
     }
@@ -397,21 +416,12 @@ impl SchemeFacilitator for ExactStacksFacilitator {
     fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>> {
         Box::pin(async move {
             let network = self.network.caip2();
-            let payer = claimed_payer(request.payload());
-            let refused = |refusal: Refusal, payer: Option<String>| {
-                let response = SettleResponse::failure(refusal.reason, network.clone(), payer);
-                match refusal.message {
-                    Some(message) => response.with_message(message),
-                    None => response,
-                }
-            };
-            let parts = match Parts::of(request) {
-                Ok(parts) => parts,
-                Err(refusal) => return Ok(refused(refusal, payer)),
-            };
-            let verified = match check_local(&parts, self.network, &self.tokens, &self.policy) {
+            let verified = match self.check_local(request) {
                 Ok(verified) => verified,
-                Err(refusal) => return Ok(refused(refusal, payer)),
+                Err(refusal) => {
+                    let payer = claimed_payer(request.payload());
+                    return Ok(refused_settle(refusal, network, payer));
+                }
             };
             // A transaction this facilitator sent is settled by joining or following that
             // settlement. One the node has from elsewhere is refused, never taken as this
@@ -419,19 +429,9 @@ impl SchemeFacilitator for ExactStacksFacilitator {
             // otherwise both serve for it. (A record of a settlement sent before a restart is
             // the facilitator's store's, finished through `confirm`.)
             let ours = self.running.lock().await.contains_key(&verified.txid);
-            if !ours {
-                if self.node.status(&verified.txid).await? != TxStatus::Unknown {
-                    return Ok(refused(
-                        Refusal::named(
-                            reason::ALREADY_BROADCAST,
-                            format!("{} is already known to the node", verified.txid),
-                        ),
-                        payer,
-                    ));
-                }
-                if let Err(refusal) = self.check_account(&verified).await? {
-                    return Ok(refused(refusal, payer));
-                }
+            if !ours && let Err(refusal) = self.check_chain(&verified).await? {
+                let payer = Some(verified.payer.to_string());
+                return Ok(refused_settle(refusal, network, payer));
             }
             self.settle_once(verified, network).await
         })

@@ -300,7 +300,8 @@ pub(crate) fn check_local(
         .verify(policy.high_s)
         .map_err(|e| Refusal::named(reason::SIGNATURE, e.to_string()))?;
     Ok(Verified {
-        txid: tx.txid(),
+        // Decoding is canonical: the bytes as sent are the encoding, hashed once.
+        txid: Txid(crate::hash::sha512_256(&raw)),
         transaction: tx,
         raw,
         payer: verified.origin,
