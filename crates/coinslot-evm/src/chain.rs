@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::future::IntoFuture as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,8 +21,10 @@ use coinslot_core::{Error, Network, Result};
 
 /// How long [`EvmChain`] waits for a receipt by default.
 pub const DEFAULT_RECEIPT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often it asks for the receipt meanwhile.
+/// How often it asks for the receipt meanwhile, at most: the first asks come sooner
+/// ([`FIRST_RECEIPT_POLL`], doubling), as a local or fast chain mines within milliseconds.
 const RECEIPT_POLL: Duration = Duration::from_millis(100);
+const FIRST_RECEIPT_POLL: Duration = Duration::from_millis(2);
 /// Headroom over the node's gas estimate, in percent: state can move between the estimate and
 /// inclusion (a warm slot going cold), and an out-of-gas revert costs more than the margin.
 const GAS_HEADROOM_PERCENT: u64 = 20;
@@ -78,6 +81,7 @@ pub struct EvmChainBuilder {
     addresses: Vec<Address>,
     max_fee_per_gas: Option<u128>,
     receipt_timeout: Duration,
+    chain_id: Option<u64>,
 }
 
 impl fmt::Debug for EvmChainBuilder {
@@ -126,16 +130,28 @@ impl EvmChainBuilder {
         self
     }
 
+    /// The chain's id, when the operator knows it: `build` then makes no request to the node
+    /// (by default it asks, with `eth_chainId`). A wrong id makes every payment's signature
+    /// check fail, as the EIP-712 domain holds it.
+    #[must_use]
+    pub const fn with_chain_id(mut self, chain_id: u64) -> Self {
+        self.chain_id = Some(chain_id);
+        self
+    }
+
     /// Asks the node for its chain id and builds the chain.
     pub async fn build(self) -> Result<EvmChain> {
         let wallet = self.wallet.ok_or_else(|| Error::InvalidRequirements {
             reason: "an EVM facilitator needs at least one signer key".into(),
         })?;
-        let chain_id = self
-            .provider
-            .get_chain_id()
-            .await
-            .map_err(|e| Error::chain("eth_chainId failed", e))?;
+        let chain_id = match self.chain_id {
+            Some(chain_id) => chain_id,
+            None => self
+                .provider
+                .get_chain_id()
+                .await
+                .map_err(|e| Error::chain("eth_chainId failed", e))?,
+        };
         Ok(EvmChain {
             provider: self.provider,
             chain_id,
@@ -195,6 +211,7 @@ impl EvmChain {
             addresses: Vec::new(),
             max_fee_per_gas: None,
             receipt_timeout: DEFAULT_RECEIPT_TIMEOUT,
+            chain_id: None,
         }
     }
 
@@ -292,12 +309,13 @@ impl EvmChain {
             .with_to(to)
             .with_input(input)
             .with_chain_id(self.chain_id);
-        let gas = self
-            .provider
-            .estimate_gas(request.clone())
-            .await
-            .map_err(|e| ChainFailure::from_rpc("eth_estimateGas", e))?;
-        let (max_fee, priority_fee) = self.fees().await?;
+        // One round trip for both: the estimate and the fees do not depend on each other.
+        let (gas, fees) = futures_util::join!(
+            self.provider.estimate_gas(request.clone()).into_future(),
+            self.fees()
+        );
+        let gas = gas.map_err(|e| ChainFailure::from_rpc("eth_estimateGas", e))?;
+        let (max_fee, priority_fee) = fees?;
         let request = request
             .with_gas_limit(gas.saturating_add(gas * GAS_HEADROOM_PERCENT / 100))
             .with_max_fee_per_gas(max_fee)
@@ -385,6 +403,7 @@ impl EvmChain {
         hash: TxHash,
     ) -> Result<Option<TransactionReceipt>> {
         let deadline = tokio::time::Instant::now() + self.receipt_timeout;
+        let mut pause = FIRST_RECEIPT_POLL;
         loop {
             if let Some(receipt) = self.receipt(hash).await? {
                 return Ok(Some(receipt));
@@ -392,7 +411,8 @@ impl EvmChain {
             if tokio::time::Instant::now() >= deadline {
                 return Ok(None);
             }
-            tokio::time::sleep(RECEIPT_POLL.min(self.receipt_timeout)).await;
+            tokio::time::sleep(pause.min(self.receipt_timeout)).await;
+            pause = (pause * 2).min(RECEIPT_POLL);
         }
     }
 

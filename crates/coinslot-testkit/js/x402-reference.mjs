@@ -15,6 +15,8 @@
 // Services, configured by environment, printing "... listening on http://127.0.0.1:PORT":
 //   node x402-reference.mjs serve-hono         PAY_TO, FACILITATOR_URL
 //       -> @x402/hono with GET /weather at $0.001 (exact, eip155:84532)
+//   node x402-reference.mjs serve-hono         PAY_TO, RPC_URL, PRIVATE_KEY
+//       -> the same, with the reference facilitator in-process (the benchmarks' setup)
 //   node x402-reference.mjs serve-facilitator  RPC_URL, PRIVATE_KEY
 //       -> the reference facilitator behind /verify, /settle, /supported
 //
@@ -25,7 +27,7 @@ import { x402Facilitator } from "@x402/core/facilitator";
 import { registerExactEvmScheme as registerClient } from "@x402/evm/exact/client";
 import { registerExactEvmScheme as registerFacilitator } from "@x402/evm/exact/facilitator";
 import { toFacilitatorEvmSigner } from "@x402/evm";
-import { createWalletClient, http, publicActions, defineChain } from "viem";
+import { createWalletClient, http, publicActions, defineChain, nonceManager } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { wrapFetchWithPayment, decodePaymentResponseHeader } from "@x402/fetch";
@@ -52,7 +54,9 @@ async function pay({ privateKey, paymentRequired }) {
 }
 
 function facilitator({ rpcUrl, privateKey }) {
-  const account = privateKeyToAccount(privateKey);
+  // viem's nonce manager hands out nonces locally: without it, settlements sent at once read
+  // the same pending nonce from the node and all but one are refused.
+  const account = privateKeyToAccount(privateKey, { nonceManager });
   const chain = defineChain({
     id: 84532,
     name: "coinslot local chain",
@@ -99,8 +103,20 @@ function listening(what, port) {
   process.stdout.write(`${what} listening on http://127.0.0.1:${port}\n`);
 }
 
+/// The reference facilitator as the FacilitatorClient a resource server calls, in-process.
+function inProcess(reference) {
+  return {
+    verify: (payload, requirements) => reference.verify(payload, requirements),
+    settle: (payload, requirements) => reference.settle(payload, requirements),
+    getSupported: async () => reference.getSupported(),
+  };
+}
+
 function serveHono() {
-  const server = new x402ResourceServer(new HTTPFacilitatorClient({ url: process.env.FACILITATOR_URL }))
+  const client = process.env.FACILITATOR_URL
+    ? new HTTPFacilitatorClient({ url: process.env.FACILITATOR_URL })
+    : inProcess(facilitator({ rpcUrl: process.env.RPC_URL, privateKey: process.env.PRIVATE_KEY }));
+  const server = new x402ResourceServer(client)
     .register("eip155:84532", new ExactEvmServer());
   const app = new Hono();
   app.use(paymentMiddleware({

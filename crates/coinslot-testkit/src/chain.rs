@@ -361,7 +361,8 @@ impl LocalChain {
         Ok(())
     }
 
-    async fn set_code(&self, at: Address, code: Bytes) -> Result<()> {
+    /// Places `code` at `at` (`anvil_setCode`).
+    pub async fn set_code(&self, at: Address, code: Bytes) -> Result<()> {
         self.provider
             .raw_request::<_, serde_json::Value>("anvil_setCode".into(), (at, code))
             .await

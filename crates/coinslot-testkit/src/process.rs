@@ -74,6 +74,11 @@ impl ServiceProcess {
         Ok(Self { child, url })
     }
 
+    /// The process id, to read its resource use from `/proc`.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The URL the service printed.
     pub fn url(&self) -> &str {
         &self.url

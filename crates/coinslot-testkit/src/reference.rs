@@ -146,6 +146,24 @@ pub fn reference_server(pay_to: &str, facilitator_url: &str) -> Result<ServicePr
     )
 }
 
+/// The reference server as [`reference_server`] runs it, with the reference facilitator
+/// in-process instead of behind HTTP, settling with `private_key` on the chain at `rpc_url`.
+pub fn reference_server_in_process(
+    pay_to: &str,
+    rpc_url: &str,
+    private_key: &str,
+) -> Result<ServiceProcess> {
+    service(
+        "serve-hono",
+        &[
+            ("PAY_TO", pay_to.to_owned()),
+            ("RPC_URL", rpc_url.to_owned()),
+            ("PRIVATE_KEY", private_key.to_owned()),
+        ],
+        "Server listening",
+    )
+}
+
 /// The reference facilitator as an HTTP service (`/verify`, `/settle`, `/supported`), settling
 /// with `private_key` (0x-hex) on the chain at `rpc_url`.
 pub fn reference_facilitator_service(rpc_url: &str, private_key: &str) -> Result<ServiceProcess> {

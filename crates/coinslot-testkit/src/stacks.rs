@@ -281,6 +281,18 @@ pub async fn stacks_js_check(transactions: &[String]) -> Result<Vec<Value>> {
     list(answer)
 }
 
+/// How many transactions (hex) per second `@stacks/transactions` decodes and verifies (origin
+/// and sponsor signatures), looping over `transactions` for `seconds` in one Node process:
+/// `{perSecond, count, seconds}`. Fails if any of them does not verify.
+pub async fn stacks_js_verify_rate(transactions: &[String], seconds: f64) -> Result<Value> {
+    crate::reference::run_script(
+        "stacks-bench.mjs",
+        "run",
+        json!({ "transactions": transactions, "seconds": seconds }),
+    )
+    .await
+}
+
 fn list(answer: Value) -> Result<Vec<Value>> {
     match answer {
         Value::Array(items) => Ok(items),

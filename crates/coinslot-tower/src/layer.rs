@@ -110,7 +110,7 @@ impl PaymentLayerBuilder {
         let routes = self
             .routes
             .into_iter()
-            .map(CompiledRoute::new)
+            .map(|route| CompiledRoute::new(route, &base_url))
             .collect::<Result<Vec<_>>>()?;
         Ok(PaymentLayer {
             shared: Arc::new(Shared {

@@ -1,6 +1,7 @@
 //! Every answer this layer writes itself: the 402 challenge, a refused or failed payment, the
 //! receipt headers, and the JSON errors. One place, so that every 402 carries the same headers.
 
+use bytes::Bytes;
 use coinslot_core::v1::{PaymentRequiredV1, SettleResponseV1};
 use coinslot_core::{
     ErrorReason, PaymentRequired, PaymentRequirements, ResourceInfo, SettleResponse, V2,
@@ -60,6 +61,19 @@ impl Challenge<'_> {
     /// A 402 (412 when a Permit2 allowance is missing, as the reference servers answer) whose
     /// `PAYMENT-REQUIRED` header and v1 JSON body both carry `error`.
     pub(crate) fn reject<B>(&self, error: &str) -> Response<ResponseBody<B>> {
+        match self.encode(error) {
+            Some(encoded) => encoded.response(),
+            // The offers were checked to encode when the layer was built (dynamic ones are
+            // checked here): a failure is the server's, and says so.
+            None => json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "this route's price cannot be encoded",
+            ),
+        }
+    }
+
+    /// The answer `reject` sends, encoded; `None` if the offers do not encode.
+    pub(crate) fn encode(&self, error: &str) -> Option<EncodedChallenge> {
         let status = if error == ErrorReason::Permit2AllowanceRequired.as_str() {
             StatusCode::PRECONDITION_FAILED
         } else {
@@ -72,20 +86,14 @@ impl Challenge<'_> {
             accepts: self.offers.to_vec(),
             extensions: None,
         };
-        // The offers were checked to encode when the layer was built (dynamic ones are checked
-        // here): a failure is the server's, and says so.
-        let (Ok(header), Ok(body)) = (
-            required.to_header(),
-            serde_json::to_vec(&PaymentRequiredV1::from_v2(&required)),
-        ) else {
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "this route's price cannot be encoded",
-            );
-        };
-        let mut response = json_response(status, body);
-        insert(&mut response, PAYMENT_REQUIRED, &header);
-        response
+        let header = required.to_header().ok()?;
+        let body = serde_json::to_vec(&PaymentRequiredV1::from_v2(&required)).ok()?;
+        Some(EncodedChallenge {
+            status,
+            // Base64 is always a valid header value.
+            header: HeaderValue::try_from(header).ok()?,
+            body: body.into(),
+        })
     }
 
     /// The 402 to a payment whose settlement failed: the failed settle response as the receipt
@@ -101,6 +109,25 @@ impl Challenge<'_> {
             .map_or("settlement failed", ErrorReason::as_str);
         let mut response = self.reject(reason);
         attach_receipt(&mut response, settle, x402_version);
+        response
+    }
+}
+
+/// A 402 ready to send: a fixed-price route's answer to a request without a payment is the
+/// same every time, so it is encoded once, when the layer is built.
+#[derive(Debug, Clone)]
+pub(crate) struct EncodedChallenge {
+    status: StatusCode,
+    header: HeaderValue,
+    body: Bytes,
+}
+
+impl EncodedChallenge {
+    /// The response; its header and body share the encoded bytes.
+    pub(crate) fn response<B>(&self) -> Response<ResponseBody<B>> {
+        let mut response = json_response(self.status, self.body.clone());
+        let headers = response.headers_mut();
+        headers.insert(PAYMENT_REQUIRED, self.header.clone());
         response
     }
 }
@@ -137,7 +164,7 @@ pub(crate) fn json_error<B>(status: StatusCode, message: &str) -> Response<Respo
     json_response(status, body)
 }
 
-fn json_response<B>(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody<B>> {
+fn json_response<B>(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody<B>> {
     let mut response = Response::new(ResponseBody::own(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -8,6 +8,7 @@ use http::request::Parts;
 use http::{Method, StatusCode};
 
 use crate::path::PathPattern;
+use crate::reject::{Challenge, EncodedChallenge, PAYMENT_HEADER_REQUIRED};
 
 /// What a dynamic price function returns: the offers for this request.
 pub type PriceFuture = BoxFuture<'static, Result<Vec<PaymentRequirements>, PriceError>>;
@@ -192,11 +193,15 @@ impl PaidRoute {
 pub(crate) struct CompiledRoute {
     pub(crate) route: PaidRoute,
     path: PathPattern,
+    /// The 402 to a request without a payment for exactly the pattern's path (no query), when
+    /// the route has a fixed price and a literal path: the same bytes every time.
+    unpaid: Option<EncodedChallenge>,
 }
 
 impl CompiledRoute {
-    pub(crate) fn new(route: PaidRoute) -> crate::Result<Self> {
+    pub(crate) fn new(route: PaidRoute, base_url: &str) -> crate::Result<Self> {
         let path = PathPattern::parse(&route.pattern)?;
+        let mut unpaid = None;
         if let Pricing::Fixed(offers) = &route.pricing {
             for offer in offers.iter() {
                 coinslot_core::header::encode(offer).map_err(|source| {
@@ -206,8 +211,31 @@ impl CompiledRoute {
                     }
                 })?;
             }
+            if !offers.is_empty()
+                && !route.pattern.contains('{')
+                && let Ok(uri) = route.pattern.parse::<http::Uri>()
+            {
+                let challenge = Challenge {
+                    offers,
+                    base_url,
+                    uri,
+                    route: &route,
+                };
+                unpaid = challenge.encode(PAYMENT_HEADER_REQUIRED);
+            }
         }
-        Ok(Self { route, path })
+        Ok(Self {
+            route,
+            path,
+            unpaid,
+        })
+    }
+
+    /// The ready 402 for a request of `uri` without a payment, if this route has one for it.
+    pub(crate) fn unpaid_challenge(&self, uri: &http::Uri) -> Option<&EncodedChallenge> {
+        let unpaid = self.unpaid.as_ref()?;
+        (uri.path_and_query().map(|p| p.as_str()) == Some(self.route.pattern.as_str()))
+            .then_some(unpaid)
     }
 
     pub(crate) fn matches(&self, method: &Method, path: &str) -> bool {

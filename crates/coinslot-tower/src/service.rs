@@ -87,6 +87,18 @@ where
                 future: self.inner.call(request),
             };
         };
+        // The commonest priced request, one without a payment, is answered from the 402
+        // encoded when the layer was built (unless a way in before x402 must be asked first).
+        let headers = request.headers();
+        if self.shared.policies.is_empty()
+            && !headers.contains_key(PAYMENT_SIGNATURE)
+            && !headers.contains_key(X_PAYMENT)
+            && let Some(challenge) = self.shared.routes[route].unpaid_challenge(request.uri())
+        {
+            return ResponseFuture::Ready {
+                response: Some(challenge.response()),
+            };
+        }
         // The clone takes the place of the service that was polled ready, which goes with the
         // request (tower's rule for services called from a future).
         let clone = self.inner.clone();
@@ -113,6 +125,10 @@ pin_project! {
         Priced {
             future: BoxFuture<'static, Result<Response<ResponseBody<B>>, E>>,
         },
+        /// An answer known at once: the 402 to a request without a payment.
+        Ready {
+            response: Option<Response<ResponseBody<B>>>,
+        },
     }
 }
 
@@ -128,6 +144,9 @@ where
                 .poll(cx)
                 .map(|result| result.map(|response| response.map(ResponseBody::inner))),
             FutureProj::Priced { future } => future.as_mut().poll(cx),
+            FutureProj::Ready { response } => Poll::Ready(Ok(response
+                .take()
+                .expect("a ready response future is not polled after it completes"))),
         }
     }
 }
@@ -137,6 +156,7 @@ impl<F, B, E> std::fmt::Debug for ResponseFuture<F, B, E> {
         f.write_str(match self {
             Self::PassThrough { .. } => "ResponseFuture::PassThrough",
             Self::Priced { .. } => "ResponseFuture::Priced",
+            Self::Ready { .. } => "ResponseFuture::Ready",
         })
     }
 }

@@ -11,7 +11,9 @@ use coinslot_core::{
 use super::SCHEME;
 use super::settle;
 use super::types::ExactEvmPayload;
-use super::verify::{self, Parts, Policy, Refusal, Simulate, Verified, claimed_payer, unix_now};
+use super::verify::{
+    self, Parts, PayerSignature, Policy, Refusal, Simulate, Verified, claimed_payer, unix_now,
+};
 use crate::chain::EvmChain;
 
 /// Verifies and settles `exact` EIP-3009 payments on the chain of an [`EvmChain`].
@@ -71,11 +73,29 @@ impl ExactEvmFacilitator {
         &self.chain
     }
 
-    async fn check(
-        &self,
-        request: &VerifyRequest,
-        simulate: Simulate,
-    ) -> Result<Result<Verified, Refusal>> {
+    /// The checks of [`verify`](SchemeFacilitator::verify) that need no node: scheme, network,
+    /// EIP-712 domain, payload shape, the signature (recovering `from`, low s), recipient,
+    /// time window, amount and asset. Answers `None` when the signature is not a key's
+    /// signature of `from` (it may be a contract wallet's, which only the chain can check).
+    ///
+    /// A valid answer here is not a verified payment: the balance, the nonce's state and the
+    /// transfer's simulation are read from the chain by `verify`. Use it to refuse bad
+    /// payments cheaply before any RPC.
+    pub fn verify_local(&self, request: &VerifyRequest) -> Option<VerifyResponse> {
+        let checked = match Parts::of(request) {
+            Ok(parts) => {
+                verify::check_payment_locally(&self.chain, &self.policy, &parts, unix_now())?
+            }
+            Err(refusal) => Err(refusal),
+        };
+        Some(match checked {
+            Ok(payer) => VerifyResponse::valid(payer.to_checksum(None)),
+            Err(refusal) => invalid(refusal, request),
+        })
+    }
+
+    /// Every check of `verify`: the local ones, then the chain's state and a simulation.
+    async fn check(&self, request: &VerifyRequest) -> Result<Result<Verified, Refusal>> {
         let parts = match Parts::of(request) {
             Ok(parts) => parts,
             Err(refusal) => return Ok(Err(refusal)),
@@ -86,12 +106,51 @@ impl ExactEvmFacilitator {
                 Err(refusal) => return Ok(Err(refusal)),
             };
         Ok(
-            match verify::check_chain(&self.chain, &verified, &parts.requirements, simulate).await?
+            match verify::check_chain(&self.chain, &verified, &parts.requirements, Simulate::Yes)
+                .await?
             {
                 Ok(()) => Ok(verified),
                 Err(refusal) => Err(refusal),
             },
         )
+    }
+
+    /// The local checks again, then the transfer. The chain's state is not read first: the
+    /// gas estimate before sending runs the transfer, and a transfer that would revert is
+    /// explained then, from the same reads `verify` makes. A wallet still to be deployed is
+    /// checked in full beforehand, as its deployment costs gas.
+    async fn settle_checked(
+        &self,
+        request: &SettleRequest,
+        network: Network,
+    ) -> Result<SettleResponse> {
+        let refused = |refusal| {
+            Ok(settle::refused(
+                refusal,
+                network.clone(),
+                claimed_payer(request.payload()),
+            ))
+        };
+        let parts = match Parts::of(request) {
+            Ok(parts) => parts,
+            Err(refusal) => return refused(refusal),
+        };
+        let verified =
+            match verify::check_payment(&self.chain, &self.policy, &parts, unix_now()).await? {
+                Ok(verified) => verified,
+                Err(refusal) => return refused(refusal),
+            };
+        let ready = match &verified.signature {
+            PayerSignature::Counterfactual(_) => {
+                verify::check_chain(&self.chain, &verified, &parts.requirements, Simulate::No)
+                    .await?
+            }
+            _ => verify::check_asset(&self.chain, verified.asset).await?,
+        };
+        if let Err(refusal) = ready {
+            return refused(refusal);
+        }
+        settle::send(&self.chain, &verified, &parts.requirements, network.clone()).await
     }
 }
 
@@ -102,18 +161,11 @@ impl SchemeFacilitator for ExactEvmFacilitator {
 
     fn verify<'a>(&'a self, request: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>> {
         Box::pin(async move {
-            let payer = claimed_payer(request.payload());
-            Ok(match self.check(request, Simulate::Yes).await? {
+            Ok(match self.check(request).await? {
                 Ok(verified) => {
                     VerifyResponse::valid(verified.payload.authorization.from.to_checksum(None))
                 }
-                Err(refusal) => {
-                    let response = VerifyResponse::invalid(refusal.reason, payer);
-                    match refusal.message {
-                        Some(message) => response.with_message(message),
-                        None => response,
-                    }
-                }
+                Err(refusal) => invalid(refusal, request),
             })
         })
     }
@@ -121,14 +173,7 @@ impl SchemeFacilitator for ExactEvmFacilitator {
     fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>> {
         Box::pin(async move {
             let network = request.network().unwrap_or_else(|_| self.chain.network());
-            match self.check(request, Simulate::No).await? {
-                Ok(verified) => settle::send(&self.chain, &verified, network).await,
-                Err(refusal) => Ok(settle::refused(
-                    refusal,
-                    network,
-                    claimed_payer(request.payload()),
-                )),
-            }
+            self.settle_checked(request, network).await
         })
     }
 
@@ -173,6 +218,15 @@ impl SchemeFacilitator for ExactEvmFacilitator {
     }
 }
 
+/// The answer to a refused payment, naming the payer the payload claims.
+fn invalid(refusal: Refusal, request: &VerifyRequest) -> VerifyResponse {
+    let response = VerifyResponse::invalid(refusal.reason, claimed_payer(request.payload()));
+    match refusal.message {
+        Some(message) => response.with_message(message),
+        None => response,
+    }
+}
+
 /// The name of an `exact` EIP-3009 payment whatever its encoding: network, token, payer and
 /// nonce (a token uses a nonce once, so this is the money movement itself). `None` for another
 /// scheme or network, or a payload that does not parse.
@@ -200,7 +254,6 @@ fn asset_and_payload(request: &VerifyRequest) -> Option<(Address, ExactEvmPayloa
         .asset
         .parse::<Address>()
         .ok()?;
-    let payload =
-        serde_json::from_value(serde_json::Value::Object(request.payload().clone())).ok()?;
+    let payload = ExactEvmPayload::from_object(request.payload()).ok()?;
     Some((asset, payload))
 }

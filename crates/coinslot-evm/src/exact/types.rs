@@ -25,6 +25,14 @@ pub struct ExactEvmPayload {
     pub authorization: Authorization,
 }
 
+impl ExactEvmPayload {
+    /// Reads the payload from a payment's `payload` object, without copying the object.
+    pub fn from_object(object: &coinslot_core::JsonObject) -> serde_json::Result<Self> {
+        let entries = object.iter().map(|(key, value)| (key.as_str(), value));
+        Self::deserialize(serde::de::value::MapDeserializer::new(entries))
+    }
+}
+
 /// The signed fields, as the wire writes them: addresses as hex, numbers as decimal strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -149,17 +149,77 @@ pub(super) async fn check_payment(
     parts: &Parts<'_>,
     now: u64,
 ) -> Checked<Verified> {
+    let terms = match check_terms(chain, policy, parts) {
+        Ok(terms) => terms,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let authorization = &terms.payload.authorization;
+    let signature = match check_signature(
+        chain,
+        &policy.erc6492_factories,
+        terms.hash,
+        authorization.from,
+        &terms.payload.signature,
+    )
+    .await?
+    {
+        Ok(signature) => signature,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    Ok(check_authorization(&terms, parts, now).map(|()| Verified {
+        asset: terms.asset,
+        payload: terms.payload,
+        signature,
+    }))
+}
+
+/// The local checks alone, for a payment signed by a key: `Some` answer when they decide it,
+/// `None` when the signature is not a key's signature of `from` (a contract wallet's, which
+/// only the chain can check).
+pub(super) fn check_payment_locally(
+    chain: &EvmChain,
+    policy: &Policy,
+    parts: &Parts<'_>,
+    now: u64,
+) -> Option<Result<Address, Refusal>> {
+    let terms = match check_terms(chain, policy, parts) {
+        Ok(terms) => terms,
+        Err(refusal) => return Some(Err(refusal)),
+    };
+    let from = terms.payload.authorization.from;
+    if erc6492::is_wrapped(&terms.payload.signature) {
+        return None;
+    }
+    match ecdsa_signer(terms.hash, &terms.payload.signature) {
+        Some((signer, ..)) if signer == from => {
+            Some(check_authorization(&terms, parts, now).map(|()| from))
+        }
+        _ => None,
+    }
+}
+
+/// What the signature covers, read from a request whose terms are acceptable.
+struct Terms {
+    asset: Address,
+    pay_to: Address,
+    payload: ExactEvmPayload,
+    /// The EIP-712 hash the payer signed.
+    hash: B256,
+}
+
+/// Scheme, network, EIP-712 domain, payload shape, addresses and the operator's assets.
+fn check_terms(chain: &EvmChain, policy: &Policy, parts: &Parts<'_>) -> Result<Terms, Refusal> {
     let requirements = &parts.requirements;
     if parts.accepted_scheme != SCHEME || requirements.scheme != SCHEME {
-        return Ok(Err(Refusal::new(ErrorReason::InvalidExactEvmScheme)));
+        return Err(Refusal::new(ErrorReason::InvalidExactEvmScheme));
     }
     if parts.accepted_network != parts.requirements_network
         || requirements.network != chain.network()
     {
-        return Ok(Err(Refusal::with(
+        return Err(Refusal::with(
             ErrorReason::InvalidExactEvmNetworkMismatch,
             format!("this facilitator settles on {}", chain.network()),
-        )));
+        ));
     }
     let extra = requirements.extra.as_ref();
     let text = |name: &str| {
@@ -169,43 +229,37 @@ pub(super) async fn check_payment(
             .filter(|value| !value.is_empty())
     };
     let (Some(name), Some(version)) = (text("name"), text("version")) else {
-        return Ok(Err(Refusal::new(
+        return Err(Refusal::new(
             ErrorReason::InvalidExactEvmMissingEip712Domain,
-        )));
+        ));
     };
     if let Some(method) = text("assetTransferMethod").filter(|m| *m != "eip3009") {
-        return Ok(Err(Refusal::with(
+        return Err(Refusal::with(
             ErrorReason::UnsupportedPayloadType,
             format!("assetTransferMethod {method:?} is not supported by this facilitator"),
-        )));
+        ));
     }
-    let payload: ExactEvmPayload =
-        match serde_json::from_value(serde_json::Value::Object(parts.payload.clone())) {
-            Ok(payload) => payload,
-            Err(e) => {
-                return Ok(Err(Refusal::with(
-                    ErrorReason::InvalidPayload,
-                    format!("not an EIP-3009 payload: {e}"),
-                )));
-            }
-        };
+    let payload = ExactEvmPayload::from_object(parts.payload).map_err(|e| {
+        Refusal::with(
+            ErrorReason::InvalidPayload,
+            format!("not an EIP-3009 payload: {e}"),
+        )
+    })?;
     let (Ok(asset), Ok(pay_to)) = (
         requirements.asset.parse::<Address>(),
         requirements.pay_to.parse::<Address>(),
     ) else {
-        return Ok(Err(Refusal::with(
+        return Err(Refusal::with(
             ErrorReason::InvalidPaymentRequirements,
             "asset and payTo must be EVM addresses",
-        )));
+        ));
     };
     if !policy.assets.is_empty() && !policy.assets.contains(&asset) {
-        return Ok(Err(Refusal::with(
+        return Err(Refusal::with(
             ErrorReason::InvalidPaymentRequirements,
             format!("asset {asset} is not settled by this facilitator"),
-        )));
+        ));
     }
-
-    let authorization = &payload.authorization;
     let domain = Eip712Domain::new(
         Some(name.to_owned().into()),
         Some(version.to_owned().into()),
@@ -213,60 +267,54 @@ pub(super) async fn check_payment(
         Some(asset),
         None,
     );
-    let hash = TransferWithAuthorization::from(authorization).eip712_signing_hash(&domain);
-    let signature = match check_signature(
-        chain,
-        &policy.erc6492_factories,
+    let hash = TransferWithAuthorization::from(&payload.authorization).eip712_signing_hash(&domain);
+    Ok(Terms {
+        asset,
+        pay_to,
+        payload,
         hash,
-        authorization.from,
-        &payload.signature,
-    )
-    .await?
-    {
-        Ok(signature) => signature,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
+    })
+}
 
-    if authorization.to != pay_to {
-        return Ok(Err(Refusal::new(
-            ErrorReason::InvalidExactEvmRecipientMismatch,
-        )));
+/// What the signed authorization says against the requirement: recipient, time window, value
+/// and the asset the payer accepted.
+fn check_authorization(terms: &Terms, parts: &Parts<'_>, now: u64) -> Result<(), Refusal> {
+    let authorization = &terms.payload.authorization;
+    let requirements = &parts.requirements;
+    if authorization.to != terms.pay_to {
+        return Err(Refusal::new(ErrorReason::InvalidExactEvmRecipientMismatch));
     }
     if authorization.valid_before < U256::from(now.saturating_add(VALID_BEFORE_BUFFER_SECS)) {
-        return Ok(Err(Refusal::new(
+        return Err(Refusal::new(
             ErrorReason::InvalidExactEvmPayloadAuthorizationValidBefore,
-        )));
+        ));
     }
     if authorization.valid_after > U256::from(now) {
-        return Ok(Err(Refusal::new(
+        return Err(Refusal::new(
             ErrorReason::InvalidExactEvmPayloadAuthorizationValidAfter,
-        )));
+        ));
     }
     if authorization.value != requirements.amount.as_u256() {
-        return Ok(Err(Refusal::with(
+        return Err(Refusal::with(
             ErrorReason::InvalidExactEvmPayloadAuthorizationValueMismatch,
             format!(
                 "authorized {} but the requirement is {}",
                 authorization.value, requirements.amount
             ),
-        )));
+        ));
     }
     if let Some(accepted) = parts.accepted_asset
-        && accepted.parse::<Address>().ok() != Some(asset)
+        && accepted.parse::<Address>().ok() != Some(terms.asset)
     {
-        return Ok(Err(Refusal::with(
+        return Err(Refusal::with(
             ErrorReason::InvalidPaymentRequirements,
             format!(
                 "the payment was made for asset {accepted}, the requirement asks for {}",
                 requirements.asset
             ),
-        )));
+        ));
     }
-    Ok(Ok(Verified {
-        asset,
-        payload,
-        signature,
-    }))
+    Ok(())
 }
 
 /// Decides whose signature this is: a key's (recovered locally), a deployed wallet's (ERC-1271)
@@ -408,6 +456,16 @@ pub(super) fn transfer_calldata(verified: &Verified) -> Bytes {
     }
 }
 
+/// The asset holds code (cached once seen): a transfer "sent" to an account without code
+/// succeeds and moves nothing.
+pub(super) async fn check_asset(chain: &EvmChain, asset: Address) -> Checked<()> {
+    Ok(if chain.is_contract(asset).await? {
+        Ok(())
+    } else {
+        Err(Refusal::new(ErrorReason::AssetNotDeployedContract))
+    })
+}
+
 /// Whether [`check_chain`] also runs the transfer as an `eth_call`. Settlement skips it: the
 /// gas estimate before sending runs the same call and gives the same revert reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -444,7 +502,7 @@ pub(super) async fn check_chain(
         }
     };
     let (is_contract, used, balance, simulated) = futures_util::join!(
-        chain.is_contract(asset),
+        check_asset(chain, asset),
         read(
             IEip3009Token::authorizationStateCall {
                 authorizer: a.from,
@@ -455,8 +513,8 @@ pub(super) async fn check_chain(
         read(IEip3009Token::balanceOfCall { account: a.from }.abi_encode()),
         simulation,
     );
-    if !is_contract? {
-        return Ok(Err(Refusal::new(ErrorReason::AssetNotDeployedContract)));
+    if let Err(refusal) = is_contract? {
+        return Ok(Err(refusal));
     }
     match used {
         Err(ChainFailure::Node(error)) => return Err(error),

@@ -740,3 +740,43 @@ async fn only_the_allowed_assets_are_settled() {
     let usdc_only = facilitator(&chain).await.with_asset(USDC);
     assert!(usdc_only.verify(&request).await.unwrap().is_valid);
 }
+
+#[tokio::test]
+async fn the_local_checks_decide_a_key_signed_payment_without_the_chain() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let payer = chain.accounts().payer.clone();
+    let offer = requirements(chain.accounts().payee.address(), AMOUNT);
+
+    let valid = signed(&payer, authorization(payer.address(), &offer));
+    let answer = exact.verify_local(&request(&offer, &valid)).unwrap();
+    assert!(answer.is_valid, "{answer:?}");
+    assert_eq!(answer.payer, Some(payer.address().to_checksum(None)));
+
+    let mut more = authorization(payer.address(), &offer);
+    more.value = U256::from(AMOUNT + 1);
+    let answer = exact
+        .verify_local(&request(&offer, &signed(&payer, more)))
+        .unwrap();
+    assert!(!answer.is_valid);
+    assert_eq!(
+        answer.invalid_reason,
+        Some(ErrorReason::InvalidExactEvmPayloadAuthorizationValueMismatch)
+    );
+
+    // Not the key of `from`: perhaps a contract wallet's signature, which only the chain can
+    // check, so the local checks do not decide.
+    let foreign = signed(
+        &PrivateKeySigner::random(),
+        authorization(payer.address(), &offer),
+    );
+    assert!(exact.verify_local(&request(&offer, &foreign)).is_none());
+    // And what they decide agrees with verify.
+    assert!(
+        exact
+            .verify(&request(&offer, &valid))
+            .await
+            .unwrap()
+            .is_valid
+    );
+}

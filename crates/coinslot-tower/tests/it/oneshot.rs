@@ -164,6 +164,38 @@ async fn no_payment_gets_the_challenge_in_both_versions() {
 }
 
 #[tokio::test]
+async fn the_challenge_encoded_at_build_is_the_one_a_request_would_get() {
+    // `/paid` is answered with the 402 encoded when the layer was built; `/paid?x=1` has its
+    // own encoded for it. They differ only in the resource's URL.
+    let (ready, calls) = call(get("/paid").body(Body::empty()).unwrap()).await;
+    assert_eq!(calls, 0);
+    let (computed, _) = call(get("/paid?x=1").body(Body::empty()).unwrap()).await;
+    assert_eq!(ready.status(), StatusCode::PAYMENT_REQUIRED);
+    assert_eq!(ready.status(), computed.status());
+    let names = |r: &Response<Bytes>| {
+        r.headers()
+            .keys()
+            .map(|k| k.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&ready), names(&computed));
+    for name in [
+        "cache-control",
+        "content-type",
+        "access-control-expose-headers",
+    ] {
+        assert_eq!(ready.headers()[name], computed.headers()[name], "{name}");
+    }
+    let mut expected = required(&computed);
+    expected.resource.url = "https://api.example.com/paid".to_owned();
+    assert_eq!(required(&ready), expected);
+    let body = String::from_utf8(computed.body().to_vec())
+        .unwrap()
+        .replace("/paid?x=1", "/paid");
+    assert_eq!(ready.body().as_ref(), body.as_bytes());
+}
+
+#[tokio::test]
 async fn bad_payments_are_refused_with_a_reason() {
     let mut other = offer();
     other.amount = 1u64.into();

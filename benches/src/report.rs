@@ -1,0 +1,575 @@
+//! `docs/benchmarks.md`: the machine, every version, the commands, the figures of the load runs
+//! and of criterion, the ratios against each peer, and the goals.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use crate::run::{Figures, Peer, Stat};
+
+/// Criterion's median time of bench `id` (`evm/verify_local`) in ns, from the folder criterion
+/// writes (`target/criterion`).
+pub fn criterion_ns(criterion_dir: &Path, id: &str) -> Option<f64> {
+    let path = criterion_dir.join(id).join("new/estimates.json");
+    let estimates: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    estimates["median"]["point_estimate"].as_f64()
+}
+
+/// The micro benches, in the order the report lists them, with what each measures.
+const MICRO: [(&str, &str); 9] = [
+    (
+        "header/decode_payment",
+        "decode a `PAYMENT-SIGNATURE` header (base64, JSON, strict)",
+    ),
+    ("header/encode_payment", "encode a payment as a header"),
+    (
+        "header/decode_challenge",
+        "decode a `PAYMENT-REQUIRED` header",
+    ),
+    (
+        "header/encode_challenge",
+        "encode a 402 challenge as a header",
+    ),
+    (
+        "matching/find_requirement",
+        "match a payment to the third of three offers",
+    ),
+    ("amount/parse_atomic", "parse a 78-digit atomic amount"),
+    ("amount/parse_price", "parse the price `$0.001`"),
+    (
+        "amount/price_to_atomic",
+        "`$0.001` in a 6-decimal token's units",
+    ),
+    (
+        "secp256k1/recover",
+        "one public-key recovery with k256 (the floor)",
+    ),
+];
+
+/// Writes the report.
+pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
+    let ns = |id: &str| criterion_ns(criterion_dir, id);
+    let mut out = String::new();
+    let plan = &figures.plan;
+    let w = &mut out;
+    line(w, "# Benchmarks");
+    line(w, "");
+    line(
+        w,
+        "coinslot beside bare axum (the limit), x402-rs and the TypeScript reference, measured in \
+         one run on one machine so that the ratios hold. Written by `./scripts/bench.sh`; do not \
+         edit by hand.",
+    );
+    line(w, "");
+    machine(w, root);
+    setup(w, figures);
+
+    let coinslot_server = figures.servers.iter().find(|s| s.peer == Peer::Coinslot);
+    let axum = figures.servers.iter().find(|s| s.peer == Peer::Axum);
+
+    line(w, "## 1. The 402 challenge");
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "`GET /weather` without a payment, {} connections, {} s per run (bare axum answers its \
+         plain 200).",
+        plan.connections,
+        plan.challenge.as_secs_f64()
+    );
+    line(w, "");
+    line(
+        w,
+        "| server | requests/s | p50 ms | p99 ms | of bare axum |",
+    );
+    line(w, "|---|---:|---:|---:|---:|");
+    for server in &figures.servers {
+        let of_axum = axum.map_or(f64::NAN, |a| {
+            server.challenge.throughput / a.challenge.throughput
+        });
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} |",
+            server.peer.name(),
+            rate(server.challenge.throughput),
+            ms(server.challenge.p50),
+            ms(server.challenge.p99),
+            percent(of_axum)
+        );
+    }
+    line(w, "");
+
+    line(w, "## 2. Paid requests, end to end");
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "Each request carries its own pre-signed EIP-3009 payment: verify, the handler, settle on \
+         anvil (automine), the receipt. {} requests per run on 1 connection, {} on {}. Every 200 \
+         is checked against the payee's balance on the chain.",
+        plan.paid_serial, plan.paid_concurrent, plan.connections
+    );
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "| server | c=1 req/s | c=1 p50 ms | c=1 p99 ms | c={0} req/s | c={0} p50 ms | c={0} p99 ms | coinslot's throughput, × (c=1 / c={0}) |",
+        plan.connections
+    );
+    line(w, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let ours_paid = coinslot_server.and_then(|s| s.paid);
+    for server in &figures.servers {
+        let Some((serial, concurrent)) = server.paid else {
+            continue;
+        };
+        let ratio = match (server.peer, ours_paid) {
+            (Peer::Coinslot, _) | (_, None) => "—".to_owned(),
+            (_, Some((ours_serial, ours_concurrent))) => format!(
+                "{} / {}",
+                times(ours_serial.throughput / serial.throughput),
+                times(ours_concurrent.throughput / concurrent.throughput)
+            ),
+        };
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            server.peer.name(),
+            rate(serial.throughput),
+            ms(serial.p50),
+            ms(serial.p99),
+            rate(concurrent.throughput),
+            ms(concurrent.p50),
+            ms(concurrent.p99),
+            ratio
+        );
+    }
+    line(w, "");
+
+    line(w, "## 3. Verification");
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "`POST /verify` of valid, distinct payments, {} per run on {} connections; each \
+         facilitator reads the chain as it chooses (balance, nonce state, simulation).",
+        plan.verify, plan.connections
+    );
+    line(w, "");
+    facilitator_table(w, figures, |f| f.verify, "verifications/s");
+    let local = ns("evm/verify_local");
+    let local_json = ns("evm/verify_local_from_json");
+    let floor = ns("secp256k1/recover");
+    line(
+        w,
+        "Without any RPC (criterion, one core): coinslot's local checks of a payment against one raw",
+    );
+    line(
+        w,
+        "secp256k1 public-key recovery with k256, which they must do at least once.",
+    );
+    line(w, "");
+    line(w, "| | median | per second | the floor's share |");
+    line(w, "|---|---:|---:|---:|");
+    for (name, value) in [
+        (
+            "`ExactEvmFacilitator::verify_local` (parsed request)",
+            local,
+        ),
+        ("the same, from the JSON body", local_json),
+        ("one k256 recovery (the floor)", floor),
+    ] {
+        let share = match (floor, value) {
+            (Some(floor), Some(value)) => percent(floor / value),
+            _ => "—".to_owned(),
+        };
+        let _ = writeln!(
+            w,
+            "| {name} | {} | {} | {share} |",
+            duration(value),
+            value.map_or("—".to_owned(), |v| rate(1e9 / v))
+        );
+    }
+    line(w, "");
+
+    line(w, "## 4. Settlements under concurrency");
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "`POST /settle` of distinct payments, {} per run on {} connections, each a \
+         `transferWithAuthorization` mined by anvil (automine) and waited for; one settlement \
+         key each.",
+        plan.settle, plan.connections
+    );
+    line(w, "");
+    facilitator_table(w, figures, |f| f.settle, "settlements/s");
+
+    line(w, "## 5. Stacks: decode and verify");
+    line(w, "");
+    line(
+        w,
+        "A signed STX transfer (an x402 `exact` payment): decode the bytes, check the origin's",
+    );
+    line(
+        w,
+        "signature (recover the key, hash it, compare with the signer).",
+    );
+    line(w, "");
+    line(w, "| | per transaction | per second | coinslot is |");
+    line(w, "|---|---:|---:|---:|");
+    let stacks = ns("stacks/decode_verify");
+    let js_ns = 1e9 / figures.stacks_js;
+    for (name, value, versus) in [
+        ("coinslot-stacks (criterion)", stacks, None),
+        (
+            "`@stacks/transactions` in Node (`deserializeTransaction` + `verifyOrigin`)",
+            Some(js_ns),
+            stacks.map(|s| js_ns / s),
+        ),
+        (
+            "one k256 recovery (the floor)",
+            floor,
+            stacks.zip(floor).map(|(s, f)| f / s),
+        ),
+    ] {
+        let _ = writeln!(
+            w,
+            "| {name} | {} | {} | {} |",
+            duration(value),
+            value.map_or("—".to_owned(), |v| rate(1e9 / v)),
+            versus.map_or("—".to_owned(), |v| format!("{} faster", times(v)))
+        );
+    }
+    line(w, "");
+
+    line(w, "## 6. Micro benches");
+    line(w, "");
+    line(w, "| bench | what | median |");
+    line(w, "|---|---|---:|");
+    for (id, what) in MICRO {
+        let _ = writeln!(w, "| `{id}` | {what} | {} |", duration(ns(id)));
+    }
+    line(w, "");
+
+    line(w, "## 7. Peak memory");
+    line(w, "");
+    line(
+        w,
+        "Peak resident set (`VmHWM`) of each server process after all its runs above.",
+    );
+    line(w, "");
+    line(w, "| server | peak RSS |");
+    line(w, "|---|---:|");
+    for server in &figures.servers {
+        let _ = writeln!(
+            w,
+            "| {} | {} |",
+            server.peer.name(),
+            server.peak_kb.map_or("—".to_owned(), |kb| format!(
+                "{:.1} MB",
+                kb as f64 / 1024.0
+            ))
+        );
+    }
+    line(w, "");
+
+    goals(w, figures, local, floor, stacks);
+    out
+}
+
+fn facilitator_table(
+    w: &mut String,
+    figures: &Figures,
+    stat: impl Fn(&crate::run::FacilitatorFigures) -> Stat,
+    unit: &str,
+) {
+    let ours = figures
+        .facilitators
+        .iter()
+        .find(|f| f.peer == Peer::Coinslot)
+        .map(&stat);
+    let _ = writeln!(
+        w,
+        "| facilitator | {unit} | p50 ms | p99 ms | coinslot's throughput, × |"
+    );
+    line(w, "|---|---:|---:|---:|---:|");
+    for facilitator in &figures.facilitators {
+        let figure = stat(facilitator);
+        let ratio = match (facilitator.peer, ours) {
+            (Peer::Coinslot, _) | (_, None) => "—".to_owned(),
+            (_, Some(ours)) => times(ours.throughput / figure.throughput),
+        };
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {ratio} |",
+            facilitator.peer.name(),
+            rate(figure.throughput),
+            ms(figure.p50),
+            ms(figure.p99)
+        );
+    }
+    line(w, "");
+}
+
+fn goals(
+    w: &mut String,
+    figures: &Figures,
+    local: Option<f64>,
+    floor: Option<f64>,
+    stacks: Option<f64>,
+) {
+    let server = |peer| figures.servers.iter().find(|s| s.peer == peer);
+    let mut rows: Vec<(String, String, bool)> = Vec::new();
+    if let (Some(ours), Some(axum)) = (server(Peer::Coinslot), server(Peer::Axum)) {
+        let share = ours.challenge.throughput / axum.challenge.throughput;
+        rows.push((
+            "402 challenge ≥ 90% of bare axum's throughput".into(),
+            percent(share),
+            share >= 0.9,
+        ));
+    }
+    if let Some((ours_serial, ours_concurrent)) = server(Peer::Coinslot).and_then(|s| s.paid) {
+        for (peer, goal) in [(Peer::X402Rs, 2.0), (Peer::Reference, 5.0)] {
+            let Some((serial, concurrent)) = server(peer).and_then(|s| s.paid) else {
+                continue;
+            };
+            for (label, ours, theirs) in [
+                ("c=1", ours_serial, serial),
+                (
+                    &*format!("c={}", figures.plan.connections),
+                    ours_concurrent,
+                    concurrent,
+                ),
+            ] {
+                let ratio = ours.throughput / theirs.throughput;
+                rows.push((
+                    format!(
+                        "paid, {label}: ≥ {goal}× {}'s throughput, lower p99",
+                        peer.name()
+                    ),
+                    format!(
+                        "{}, p99 {} vs {} ms",
+                        times(ratio),
+                        ms(ours.p99),
+                        ms(theirs.p99)
+                    ),
+                    ratio >= goal && ours.p99 < theirs.p99,
+                ));
+            }
+        }
+    }
+    if let (Some(local), Some(floor)) = (local, floor) {
+        rows.push((
+            "local verification ≥ 90% of the recovery floor".into(),
+            percent(floor / local),
+            floor / local >= 0.9,
+        ));
+    }
+    if let Some(stacks) = stacks {
+        let ratio = (1e9 / figures.stacks_js) / stacks;
+        rows.push((
+            "Stacks verification ≥ 10× `@stacks/transactions`".into(),
+            times(ratio),
+            ratio >= 10.0,
+        ));
+    }
+    line(w, "## Goals");
+    line(w, "");
+    line(w, "| goal | measured | met |");
+    line(w, "|---|---|---|");
+    for (goal, measured, met) in rows {
+        let _ = writeln!(
+            w,
+            "| {goal} | {measured} | {} |",
+            if met { "yes" } else { "**no**" }
+        );
+    }
+    line(w, "");
+}
+
+fn machine(w: &mut String, root: &Path) {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let cores = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or("unknown".to_owned(), |kb| {
+            format!("{:.0} GiB", kb / 1024.0 / 1024.0)
+        });
+    line(w, "## Machine and versions");
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "- Run on {}, commit `{}`.",
+        output("date", &["-u", "+%Y-%m-%d"]),
+        output(
+            "git",
+            &[
+                "-C",
+                &root.to_string_lossy(),
+                "rev-parse",
+                "--short",
+                "HEAD"
+            ]
+        )
+    );
+    let _ = writeln!(
+        w,
+        "- CPU: {model}, {cores} cores; memory {memory}; {}.",
+        output("uname", &["-sr"])
+    );
+    let _ = writeln!(
+        w,
+        "- {}; Node.js {}; anvil {}.",
+        output("rustc", &["-V"]),
+        output("node", &["-v"]),
+        anvil_version()
+    );
+    let peers = root.join("benches/peers/x402-rs/Cargo.lock");
+    let _ = writeln!(
+        w,
+        "- coinslot {} (release profile); x402-rs: x402-axum {}, x402-facilitator-local {}, \
+         x402-chain-eip155 {} (release profile, `benches/peers/x402-rs`).",
+        env!("CARGO_PKG_VERSION"),
+        lock_version(&peers, "x402-axum"),
+        lock_version(&peers, "x402-facilitator-local"),
+        lock_version(&peers, "x402-chain-eip155"),
+    );
+    let js = root.join("crates/coinslot-testkit/js/package-lock.json");
+    let npm = |name: &str| npm_version(&js, name);
+    let _ = writeln!(
+        w,
+        "- TS reference: @x402/hono {}, @x402/core {}, @x402/evm {}, hono {}, @hono/node-server {}, \
+         viem {}; @stacks/transactions {} (`crates/coinslot-testkit/js`).",
+        npm("@x402/hono"),
+        npm("@x402/core"),
+        npm("@x402/evm"),
+        npm("hono"),
+        npm("@hono/node-server"),
+        npm("viem"),
+        npm("@stacks/transactions"),
+    );
+    line(w, "");
+}
+
+fn setup(w: &mut String, figures: &Figures) {
+    let plan = &figures.plan;
+    line(w, "## How it runs");
+    line(w, "");
+    line(w, "```sh");
+    line(
+        w,
+        "./scripts/bench.sh          # everything below, about 15 minutes; rewrites this file",
+    );
+    line(
+        w,
+        "./scripts/bench.sh --smoke  # every path once with a few requests (CI)",
+    );
+    line(w, "```");
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "- Every peer serves the same route, `GET /weather` at $0.001 in USDC on `eip155:84532`, \
+         on the same anvil (automine) with the testkit's EIP-3009 token at the Base Sepolia USDC \
+         address, with its facilitator in-process and one settlement key. Each server runs in its \
+         own process, started fresh; the peers run one after another.\n\
+         - The load driver (`coinslot-bench`, `benches/src/load.rs`) keeps a fixed number of \
+         HTTP/1.1 keep-alive connections, each sending its next request when the last answer is \
+         read, and times every request. Paid loads are pre-signed, one payment per request.\n\
+         - The driver, the server and anvil share the machine's cores: the figures compare \
+         implementations on one machine, they are not a capacity plan.\n\
+         - Each figure is the median of {} runs; micro benches are criterion's medians \
+         (`cargo bench -p coinslot-benches`).",
+        plan.runs
+    );
+    line(w, "");
+}
+
+fn line(w: &mut String, text: &str) {
+    w.push_str(text);
+    w.push('\n');
+}
+
+fn output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn anvil_version() -> String {
+    coinslot_testkit::tools::tools()
+        .map(|tools| output(&tools.anvil.to_string_lossy(), &["--version"]))
+        .ok()
+        .and_then(|v| v.lines().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn lock_version(lock: &Path, name: &str) -> String {
+    let text = std::fs::read_to_string(lock).unwrap_or_default();
+    let wanted = format!("name = \"{name}\"");
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        if l == wanted
+            && let Some(v) = lines.next().and_then(|v| v.strip_prefix("version = "))
+        {
+            return v.trim_matches('"').to_owned();
+        }
+    }
+    "unknown".into()
+}
+
+fn npm_version(lock: &Path, name: &str) -> String {
+    std::fs::read(lock)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|lock| {
+            lock["packages"][format!("node_modules/{name}")]["version"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn rate(per_second: f64) -> String {
+    if per_second >= 100.0 {
+        format!("{per_second:.0}")
+    } else {
+        format!("{per_second:.1}")
+    }
+}
+
+fn ms(value: f64) -> String {
+    if value >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+fn percent(fraction: f64) -> String {
+    format!("{:.0}%", fraction * 100.0)
+}
+
+fn times(ratio: f64) -> String {
+    format!("{ratio:.1}×")
+}
+
+fn duration(ns: Option<f64>) -> String {
+    match ns {
+        None => "—".into(),
+        Some(ns) if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
+        Some(ns) if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
+        Some(ns) => format!("{ns:.0} ns"),
+    }
+}

@@ -1,0 +1,517 @@
+//! The runner: every load measurement of `docs/benchmarks.md`, on one local chain, one peer
+//! after another so that none disturbs another's figures.
+//!
+//! A measurement that is not clean (a request answered otherwise than expected, or a paid
+//! request whose settlement is missing on the chain) stops the run with an error: a broken
+//! setup never turns into a figure.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{Address, Bytes, U256, address};
+use coinslot_core::{PaymentRequired, header};
+use coinslot_testkit::{LocalChain, ServiceProcess};
+use http::{HeaderName, HeaderValue};
+
+use crate::load::{self, Expect, Job, Outcome, Work};
+use crate::samples;
+use crate::serve::{PRICE_UNITS, ROUTE};
+
+/// How much to measure.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Runs of each measurement; the report gives their medians.
+    pub runs: usize,
+    /// Load before each timed 402 run, not counted.
+    pub warmup: Duration,
+    /// Length of each timed 402 run.
+    pub challenge: Duration,
+    /// Connections of the concurrent loads.
+    pub connections: usize,
+    /// Paid requests per run, one connection.
+    pub paid_serial: usize,
+    /// Paid requests per run, `connections` connections.
+    pub paid_concurrent: usize,
+    /// `/verify` requests per run.
+    pub verify: usize,
+    /// `/settle` requests per run.
+    pub settle: usize,
+    /// Seconds of each `@stacks/transactions` run.
+    pub stacks_seconds: f64,
+}
+
+impl Plan {
+    /// The figures of `docs/benchmarks.md`.
+    pub fn full() -> Self {
+        Self {
+            runs: 3,
+            warmup: Duration::from_secs(1),
+            challenge: Duration::from_secs(5),
+            connections: 32,
+            paid_serial: 200,
+            paid_concurrent: 1000,
+            verify: 2000,
+            settle: 500,
+            stacks_seconds: 3.0,
+        }
+    }
+
+    /// A run of every path with a few requests, so that CI knows the benches still work.
+    pub fn smoke() -> Self {
+        Self {
+            runs: 1,
+            warmup: Duration::from_millis(100),
+            challenge: Duration::from_millis(300),
+            connections: 4,
+            paid_serial: 3,
+            paid_concurrent: 8,
+            verify: 8,
+            settle: 4,
+            stacks_seconds: 0.2,
+        }
+    }
+}
+
+/// The implementations compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// The same route on axum with no middleware: the limit.
+    Axum,
+    /// coinslot-tower with coinslot's facilitator in-process.
+    Coinslot,
+    /// x402-axum with x402-rs's facilitator in-process.
+    X402Rs,
+    /// `@x402/hono` with the reference facilitator in-process, on Node.
+    Reference,
+}
+
+impl Peer {
+    /// Every peer, in the order of the report's tables.
+    pub const ALL: [Self; 4] = [Self::Coinslot, Self::X402Rs, Self::Reference, Self::Axum];
+
+    /// The name in the report.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Axum => "bare axum",
+            Self::Coinslot => "coinslot",
+            Self::X402Rs => "x402-rs",
+            Self::Reference => "TS reference",
+        }
+    }
+}
+
+/// The median of several runs of one measurement.
+#[derive(Debug, Clone, Copy)]
+pub struct Stat {
+    /// Served requests (or operations) per second.
+    pub throughput: f64,
+    /// Latency, ms.
+    pub p50: f64,
+    /// Latency, ms.
+    pub p99: f64,
+}
+
+impl Stat {
+    fn median(outcomes: &[Outcome]) -> Self {
+        Self {
+            throughput: median(outcomes.iter().map(Outcome::throughput)),
+            p50: median(outcomes.iter().map(|o| o.percentile_ms(0.50))),
+            p99: median(outcomes.iter().map(|o| o.percentile_ms(0.99))),
+        }
+    }
+}
+
+/// The median of some figures (the mean of the middle two for an even count).
+pub fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// One peer's server under load.
+#[derive(Debug, Clone)]
+pub struct ServerFigures {
+    /// Who.
+    pub peer: Peer,
+    /// The 402 challenge (bare axum: its plain 200).
+    pub challenge: Stat,
+    /// Paid requests on one connection, and on `connections`; `None` for bare axum.
+    pub paid: Option<(Stat, Stat)>,
+    /// Peak resident memory of the server process (VmHWM), kB.
+    pub peak_kb: Option<u64>,
+}
+
+/// One peer's facilitator under load.
+#[derive(Debug, Clone)]
+pub struct FacilitatorFigures {
+    /// Who.
+    pub peer: Peer,
+    /// `/verify` of valid payments.
+    pub verify: Stat,
+    /// `/settle`, each a transaction on the chain.
+    pub settle: Stat,
+}
+
+/// Everything the load runs measured.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    /// The plan they followed.
+    pub plan: Plan,
+    /// Per server.
+    pub servers: Vec<ServerFigures>,
+    /// Per facilitator.
+    pub facilitators: Vec<FacilitatorFigures>,
+    /// `@stacks/transactions` decoding and verifying, transactions per second.
+    pub stacks_js: f64,
+}
+
+/// Contracts x402-rs checks for at start-up (its ERC-6492 validator and Permit2 proxies); the
+/// `exact` EIP-3009 path measured never calls them, so a stub of code is enough.
+const X402RS_REQUIRED: [Address; 2] = [
+    address!("0xdAcD51A54883eb67D95FAEb2BBfdC4a9a6BD2a3B"),
+    address!("0x402085c248EeA27D92E8b30b2C58ed07f9E20001"),
+];
+
+/// Where the peers run from, and who pays whom.
+struct Setup {
+    chain: LocalChain,
+    bin_dir: PathBuf,
+    settler_key: String,
+}
+
+impl Setup {
+    fn payee(&self) -> Address {
+        self.chain.accounts().payee.address()
+    }
+
+    fn envs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("RPC_URL", self.chain.rpc_url().to_string()),
+            ("SETTLER_KEYS", self.settler_key.clone()),
+            ("PAY_TO", self.payee().to_checksum(None)),
+        ]
+    }
+
+    fn ours(&self, args: &[&str], ready: &str) -> Result<ServiceProcess, String> {
+        let mut command = std::process::Command::new(self.bin_dir.join("coinslot-bench"));
+        command.args(args).envs(self.envs());
+        ServiceProcess::spawn(command, ready, true).map_err(|e| e.to_string())
+    }
+
+    fn x402_rs(&self, mode: &str, ready: &str) -> Result<ServiceProcess, String> {
+        let program = self.bin_dir.join("x402-rs-peer");
+        if !program.exists() {
+            return Err(format!(
+                "{} is missing: scripts/bench.sh builds it",
+                program.display()
+            ));
+        }
+        let mut command = std::process::Command::new(program);
+        command.arg(mode).envs(self.envs());
+        ServiceProcess::spawn(command, ready, true).map_err(|e| e.to_string())
+    }
+
+    fn server(&self, peer: Peer) -> Result<ServiceProcess, String> {
+        match peer {
+            Peer::Axum => self.ours(&["serve", "bare"], "Server listening"),
+            Peer::Coinslot => self.ours(&["serve", "paid"], "Server listening"),
+            Peer::X402Rs => self.x402_rs("server", "Server listening"),
+            Peer::Reference => coinslot_testkit::reference::reference_server_in_process(
+                &self.payee().to_checksum(None),
+                self.chain.rpc_url().as_str(),
+                &self.settler_key,
+            )
+            .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn facilitator(&self, peer: Peer) -> Result<ServiceProcess, String> {
+        match peer {
+            Peer::Axum => Err("bare axum has no facilitator".into()),
+            Peer::Coinslot => self.ours(&["serve", "facilitator"], "Facilitator listening"),
+            Peer::X402Rs => self.x402_rs("facilitator", "Facilitator listening"),
+            Peer::Reference => coinslot_testkit::reference::reference_facilitator_service(
+                self.chain.rpc_url().as_str(),
+                &self.settler_key,
+            )
+            .map_err(|e| e.to_string()),
+        }
+    }
+
+    async fn payee_balance(&self) -> Result<U256, String> {
+        self.chain
+            .usdc_balance(self.payee())
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Runs every load measurement of `plan`; `bin_dir` holds `coinslot-bench` and
+/// `x402-rs-peer`.
+pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
+    let chain = LocalChain::start().await.map_err(|e| e.to_string())?;
+    for at in X402RS_REQUIRED {
+        chain
+            .set_code(at, Bytes::from_static(&[0xfe]))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    // One settlement key for every peer (the reference facilitator takes only one), used by
+    // one peer at a time.
+    let settler_key = format!(
+        "0x{}",
+        alloy::hex::encode(chain.accounts().settlers[0].to_bytes())
+    );
+    let setup = Setup {
+        chain,
+        bin_dir: bin_dir.to_owned(),
+        settler_key,
+    };
+    let mut servers = Vec::new();
+    for peer in Peer::ALL {
+        eprintln!("==> {}: server", peer.name());
+        servers.push(measure_server(&setup, plan, peer).await?);
+    }
+    let mut facilitators = Vec::new();
+    for peer in [Peer::Coinslot, Peer::X402Rs, Peer::Reference] {
+        eprintln!("==> {}: facilitator", peer.name());
+        facilitators.push(measure_facilitator(&setup, plan, peer).await?);
+    }
+    eprintln!("==> @stacks/transactions");
+    let stacks_js = stacks_js(plan).await?;
+    Ok(Figures {
+        plan: plan.clone(),
+        servers,
+        facilitators,
+        stacks_js,
+    })
+}
+
+/// Runs `work` and insists that every request was served.
+async fn clean(
+    what: &str,
+    url: &str,
+    connections: usize,
+    work: Work,
+    expect: Expect,
+) -> Result<Outcome, String> {
+    let outcome = load::run(url, connections, work, expect).await?;
+    if outcome.failed() > 0 || outcome.served == 0 {
+        return Err(format!(
+            "{what}: {} served, {} not: {}",
+            outcome.served,
+            outcome.failed(),
+            outcome.failure_summary()
+        ));
+    }
+    Ok(outcome)
+}
+
+async fn measure_server(setup: &Setup, plan: &Plan, peer: Peer) -> Result<ServerFigures, String> {
+    let process = setup.server(peer)?;
+    let url = process.url().trim_end_matches('/').to_owned();
+    let what = |part: &str| format!("{} {part}", peer.name());
+
+    let expect = Expect {
+        status: if peer == Peer::Axum { 200 } else { 402 },
+        body: None,
+    };
+    let challenge = Work::Repeat(Job::get(ROUTE), plan.challenge);
+    let warmup = Work::Repeat(Job::get(ROUTE), plan.warmup);
+    clean(&what("warm-up"), &url, plan.connections, warmup, expect).await?;
+    let mut runs = Vec::new();
+    for _ in 0..plan.runs {
+        let work = challenge.clone();
+        runs.push(clean(&what("402"), &url, plan.connections, work, expect).await?);
+    }
+    let challenge = Stat::median(&runs);
+
+    let paid = match peer {
+        Peer::Axum => None,
+        _ => Some(measure_paid(setup, plan, &url, &what("paid")).await?),
+    };
+    Ok(ServerFigures {
+        peer,
+        challenge,
+        paid,
+        peak_kb: peak_memory_kb(process.id()),
+    })
+}
+
+/// Paid requests on one connection, then on `plan.connections`; every 200 must be a transfer
+/// on the chain.
+async fn measure_paid(
+    setup: &Setup,
+    plan: &Plan,
+    url: &str,
+    what: &str,
+) -> Result<(Stat, Stat), String> {
+    let challenge = load::fetch(url, ROUTE).await?;
+    let required: PaymentRequired = challenge
+        .headers()
+        .get("payment-required")
+        .ok_or_else(|| format!("{what}: no PAYMENT-REQUIRED in the 402"))
+        .and_then(|value| header::decode(value.as_bytes()).map_err(|e| e.to_string()))?;
+    let offer = required
+        .accepts
+        .iter()
+        .find(|offer| offer.scheme == "exact" && offer.network == setup.chain.network())
+        .ok_or_else(|| format!("{what}: no exact offer on the local chain"))?;
+    if offer.amount.as_u256() != U256::from(PRICE_UNITS) {
+        return Err(format!(
+            "{what}: priced {} instead of {PRICE_UNITS}",
+            offer.amount
+        ));
+    }
+    let payer = &setup.chain.accounts().payer;
+    let signature = &HeaderName::from_static("payment-signature");
+    let resource = &required.resource;
+    let jobs = |count| async move {
+        let payments = samples::evm_payments(payer, offer, Some(resource), count).await?;
+        payments
+            .iter()
+            .map(|payment| {
+                let value = header::encode(payment).map_err(|e| e.to_string())?;
+                let value = HeaderValue::try_from(value).map_err(|e| e.to_string())?;
+                Ok(Job::get(ROUTE).with_header(signature.clone(), value))
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map(|jobs| Work::Each(Arc::new(jobs)))
+    };
+    let expect = Expect {
+        status: 200,
+        body: None,
+    };
+    let before = setup.payee_balance().await?;
+    let mut served = 0;
+    clean(&format!("{what} warm-up"), url, 1, jobs(4).await?, expect).await?;
+    served += 4;
+    let mut stats = Vec::new();
+    for connections in [1, plan.connections] {
+        let count = if connections == 1 {
+            plan.paid_serial
+        } else {
+            plan.paid_concurrent
+        };
+        let mut runs = Vec::new();
+        for _ in 0..plan.runs {
+            let work = jobs(count).await?;
+            runs.push(clean(what, url, connections, work, expect).await?);
+            served += count;
+        }
+        stats.push(Stat::median(&runs));
+    }
+    let paid = setup.payee_balance().await? - before;
+    let expected = U256::from(served) * U256::from(PRICE_UNITS);
+    if paid != expected {
+        return Err(format!(
+            "{what}: {served} requests served, but the payee received {paid} instead of {expected}"
+        ));
+    }
+    Ok((stats[0], stats[1]))
+}
+
+async fn measure_facilitator(
+    setup: &Setup,
+    plan: &Plan,
+    peer: Peer,
+) -> Result<FacilitatorFigures, String> {
+    let process = setup.facilitator(peer)?;
+    let url = process.url().trim_end_matches('/').to_owned();
+    let offer = samples::usdc_offer(setup.payee());
+    let payer = &setup.chain.accounts().payer;
+    let bodies = |path: &'static str, count| {
+        let offer = &offer;
+        async move {
+            let payments = samples::evm_payments(payer, offer, None, count).await?;
+            let jobs = payments
+                .iter()
+                .map(|payment| Job::post_json(path, samples::facilitator_body(payment)))
+                .collect();
+            Ok::<_, String>(Work::Each(Arc::new(jobs)))
+        }
+    };
+    let valid = Expect {
+        status: 200,
+        body: Some("\"isValid\":true"),
+    };
+    let settled = Expect {
+        status: 200,
+        body: Some("\"success\":true"),
+    };
+    let what = |part: &str| format!("{} {part}", peer.name());
+    let connections = plan.connections;
+    clean(
+        &what("verify warm-up"),
+        &url,
+        connections,
+        bodies("/verify", connections).await?,
+        valid,
+    )
+    .await?;
+    let mut runs = Vec::new();
+    for _ in 0..plan.runs {
+        let work = bodies("/verify", plan.verify).await?;
+        runs.push(clean(&what("/verify"), &url, connections, work, valid).await?);
+    }
+    let verify = Stat::median(&runs);
+
+    let before = setup.payee_balance().await?;
+    let mut runs = Vec::new();
+    for _ in 0..plan.runs {
+        let work = bodies("/settle", plan.settle).await?;
+        runs.push(clean(&what("/settle"), &url, connections, work, settled).await?);
+    }
+    let paid = setup.payee_balance().await? - before;
+    let expected = U256::from(plan.runs * plan.settle) * U256::from(PRICE_UNITS);
+    if paid != expected {
+        return Err(format!(
+            "{}: the payee received {paid} instead of {expected}",
+            what("/settle")
+        ));
+    }
+    Ok(FacilitatorFigures {
+        peer,
+        verify,
+        settle: Stat::median(&runs),
+    })
+}
+
+async fn stacks_js(plan: &Plan) -> Result<f64, String> {
+    let transactions = samples::stacks_transfers(100)
+        .await?
+        .iter()
+        .map(coinslot_stacks::Transaction::to_hex)
+        .collect::<Vec<_>>();
+    let mut rates = Vec::new();
+    for _ in 0..plan.runs {
+        let answer =
+            coinslot_testkit::stacks::stacks_js_verify_rate(&transactions, plan.stacks_seconds)
+                .await
+                .map_err(|e| e.to_string())?;
+        rates.push(
+            answer["perSecond"]
+                .as_f64()
+                .ok_or_else(|| format!("stacks-bench.mjs answered {answer}"))?,
+        );
+    }
+    Ok(median(rates.into_iter()))
+}
+
+/// The peak resident set of a running process (`VmHWM`), kB.
+fn peak_memory_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
