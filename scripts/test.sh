@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the npm tools the tests need (anvil, solc,
 # Permit2's sources, viem, the reference x402 packages) from the committed lock file, then checks
-# formatting, lints and docs, runs every test, and runs the demo once so that it keeps working.
+# formatting, lints and docs, runs every test, runs the demo once so that it keeps working, and
+# runs the benchmarks once with a few requests (scripts/bench.sh --smoke).
 # Needs only the Rust toolchain, Node.js 20+ and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +26,8 @@ cargo test --workspace --locked
 step "demo"
 cargo build --workspace --bins --locked --quiet
 ./target/debug/demo
+
+# The benches once with a few requests each, so that they keep building and running; the
+# figures of docs/benchmarks.md come from ./scripts/bench.sh.
+step "benchmarks (smoke)"
+./scripts/bench.sh --smoke

@@ -65,9 +65,10 @@ fn matching(c: &mut Criterion) {
         .map(|b| samples::usdc_offer(alloy::primitives::Address::repeat_byte(b)))
         .into();
     let accepted = offers[2].clone();
-    c.bench_function("matching/find_requirement", |b| {
-        b.iter(|| find_matching_requirements(black_box(&offers), black_box(&accepted)).unwrap())
-    });
+    c.benchmark_group("matching")
+        .bench_function("find_requirement", |b| {
+            b.iter(|| find_matching_requirements(black_box(&offers), black_box(&accepted)).unwrap())
+        });
 }
 
 fn amounts(c: &mut Criterion) {

@@ -29,16 +29,18 @@ fn floor(c: &mut Criterion) {
     let digest = [42u8; 32];
     let (signature, recovery_id): (Signature, RecoveryId) =
         key.sign_prehash_recoverable(&digest).expect("signs");
-    c.bench_function("secp256k1/recover", |b| {
-        b.iter(|| {
-            VerifyingKey::recover_from_prehash(
-                black_box(&digest),
-                black_box(&signature),
-                black_box(recovery_id),
-            )
-            .unwrap()
-        })
-    });
+    // Groups name criterion's folders: `secp256k1/recover`, read by the report.
+    c.benchmark_group("secp256k1")
+        .bench_function("recover", |b| {
+            b.iter(|| {
+                VerifyingKey::recover_from_prehash(
+                    black_box(&digest),
+                    black_box(&signature),
+                    black_box(recovery_id),
+                )
+                .unwrap()
+            })
+        });
 }
 
 fn evm(c: &mut Criterion) {
@@ -72,15 +74,17 @@ fn evm(c: &mut Criterion) {
     let answer = exact.verify_local(&request).expect("a key's signature");
     assert!(answer.is_valid, "the sample payment verifies: {answer:?}");
 
-    c.bench_function("evm/verify_local", |b| {
+    let mut group = c.benchmark_group("evm");
+    group.bench_function("verify_local", |b| {
         b.iter(|| exact.verify_local(black_box(&request)).unwrap())
     });
-    c.bench_function("evm/verify_local_from_json", |b| {
+    group.bench_function("verify_local_from_json", |b| {
         b.iter(|| {
             let request: VerifyRequest = serde_json::from_slice(black_box(&body)).unwrap();
             exact.verify_local(&request).unwrap()
         })
     });
+    group.finish();
 }
 
 fn stacks(c: &mut Criterion) {
@@ -89,12 +93,13 @@ fn stacks(c: &mut Criterion) {
         .expect("a signed transfer")
         .remove(0);
     let bytes = transaction.to_bytes();
-    c.bench_function("stacks/decode_verify", |b| {
-        b.iter(|| {
-            let transaction = Transaction::from_bytes(black_box(&bytes)).unwrap();
-            transaction.verify(HighS::Refuse).unwrap()
-        })
-    });
+    c.benchmark_group("stacks")
+        .bench_function("decode_verify", |b| {
+            b.iter(|| {
+                let transaction = Transaction::from_bytes(black_box(&bytes)).unwrap();
+                transaction.verify(HighS::Refuse).unwrap()
+            })
+        });
 }
 
 criterion_group!(benches, floor, evm, stacks);

@@ -77,8 +77,9 @@ impl Job {
 pub enum Work {
     /// The same request, over and over, for this long.
     Repeat(Job, Duration),
-    /// Each of these once (unique payments), in order across the connections.
-    Each(Arc<Vec<Job>>),
+    /// Each of these once (unique payments), in order across the connections; no new
+    /// request is sent once the time is up.
+    Each(Arc<Vec<Job>>, Duration),
 }
 
 /// What an answer must be to count as served.
@@ -192,19 +193,16 @@ async fn connection(
         latencies: Vec::with_capacity(4096),
     };
     let deadline = match &work {
-        Work::Repeat(_, duration) => Some(Instant::now() + *duration),
-        Work::Each(_) => None,
+        Work::Repeat(_, limit) | Work::Each(_, limit) => Instant::now() + *limit,
     };
     let mut sender = None;
     loop {
+        if Instant::now() >= deadline {
+            break;
+        }
         let job = match &work {
-            Work::Repeat(job, _) => {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    break;
-                }
-                job
-            }
-            Work::Each(jobs) => match jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+            Work::Repeat(job, _) => job,
+            Work::Each(jobs, _) => match jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
                 Some(job) => job,
                 None => break,
             },
@@ -219,7 +217,7 @@ async fn connection(
         };
         let latency = started.elapsed();
         let failure = match answer {
-            Ok((status, body)) => {
+            Ok((status, required, body)) => {
                 let body_ok = expect
                     .body
                     .is_none_or(|needle| contains(&body, needle.as_bytes()));
@@ -230,10 +228,7 @@ async fn connection(
                         .push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
                     continue;
                 }
-                (
-                    status,
-                    String::from_utf8_lossy(&body).chars().take(300).collect(),
-                )
+                (status, explain(&body, required.as_ref()))
             }
             Err(message) => {
                 sender = None;
@@ -263,23 +258,38 @@ async fn connect(address: SocketAddr) -> Result<Sender, String> {
     Ok(sender)
 }
 
+/// A failed answer in a few words: its body, or the challenge's header when the body is empty
+/// (a v2 402 may carry its error only there).
+fn explain(body: &[u8], payment_required: Option<&http::HeaderValue>) -> String {
+    let text = if body.is_empty() {
+        payment_required
+            .and_then(|value| coinslot_core::header::decode_base64(value.as_bytes(), 1 << 16).ok())
+            .map(|json| String::from_utf8_lossy(&json).into_owned())
+            .unwrap_or_default()
+    } else {
+        String::from_utf8_lossy(body).into_owned()
+    };
+    text.chars().take(400).collect()
+}
+
 async fn exchange(
     sender: &mut Sender,
     request: Request<Full<Bytes>>,
-) -> Result<(u16, Bytes), String> {
+) -> Result<(u16, Option<http::HeaderValue>, Bytes), String> {
     sender.ready().await.map_err(|e| e.to_string())?;
     let response = sender
         .send_request(request)
         .await
         .map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
+    let required = response.headers().get("payment-required").cloned();
     let body = response
         .into_body()
         .collect()
         .await
         .map_err(|e| e.to_string())?
         .to_bytes();
-    Ok((status, body))
+    Ok((status, required, body))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

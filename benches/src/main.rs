@@ -1,7 +1,8 @@
 //! `coinslot-bench`: the benchmarks' command.
 //!
 //! - `coinslot-bench serve paid|bare|facilitator`: one of our servers (see `serve.rs`);
-//! - `coinslot-bench run [--smoke] [--out FILE] [--criterion DIR]`: every load measurement,
+//! - `coinslot-bench run [--smoke] [--out FILE] [--criterion DIR] [--only PEER,…]`: every load
+//!   measurement (of the peers named: coinslot, x402-rs, ts, axum),
 //!   then the report, with criterion's results read from `DIR` (default `target/criterion`)
 //!   and written to `FILE` (default `docs/benchmarks.md`; with `--smoke`,
 //!   `target/benchmarks-smoke.md`).
@@ -9,10 +10,10 @@
 use std::path::{Path, PathBuf};
 
 use coinslot_benches::report;
-use coinslot_benches::run::{self, Plan};
+use coinslot_benches::run::{self, Peer, Plan};
 use coinslot_benches::serve::{self, Server};
 
-const USAGE: &str = "usage: coinslot-bench serve paid|bare|facilitator\n       coinslot-bench run [--smoke] [--out FILE] [--criterion DIR]";
+const USAGE: &str = "usage: coinslot-bench serve paid|bare|facilitator\n       coinslot-bench run [--smoke] [--out FILE] [--criterion DIR] [--only PEER,...]";
 
 #[tokio::main]
 async fn main() {
@@ -59,7 +60,17 @@ async fn run_all(args: &[String]) -> Result<(), String> {
         }
     });
     let criterion = value("--criterion").unwrap_or_else(|| target.join("criterion"));
-    let plan = if smoke { Plan::smoke() } else { Plan::full() };
+    let mut plan = if smoke { Plan::smoke() } else { Plan::full() };
+    if let Some(only) = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+    {
+        plan.only = only
+            .split(',')
+            .map(|name| Peer::from_arg(name).ok_or_else(|| format!("--only: no peer {name:?}")))
+            .collect::<Result<_, _>>()?;
+    }
     let figures = run::run(&plan, &bin_dir).await?;
     let text = report::render(&figures, &criterion, &root);
     std::fs::write(&out, text).map_err(|e| format!("{}: {e}", out.display()))?;

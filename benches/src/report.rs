@@ -459,20 +459,29 @@ fn machine(w: &mut String, root: &Path) {
     line(w, "");
 }
 
+/// What `./scripts/bench.sh` runs, as the report shows it.
+const COMMANDS: &str = "\
+```sh
+./scripts/bench.sh          # all of it; rewrites this file
+./scripts/bench.sh --smoke  # every path once with a few requests, in debug (CI)
+```
+
+which runs, from the repository's root:
+
+```sh
+cargo build --locked --release -p coinslot-benches --bins
+CARGO_TARGET_DIR=$PWD/target cargo build --locked --release \\
+  --manifest-path benches/peers/x402-rs/Cargo.toml
+cargo bench --locked -p coinslot-benches    # criterion: sections 3 (local), 5, 6
+target/release/coinslot-bench run --criterion target/criterion   # the rest; writes this file
+```
+";
+
 fn setup(w: &mut String, figures: &Figures) {
     let plan = &figures.plan;
     line(w, "## How it runs");
     line(w, "");
-    line(w, "```sh");
-    line(
-        w,
-        "./scripts/bench.sh          # everything below, about 15 minutes; rewrites this file",
-    );
-    line(
-        w,
-        "./scripts/bench.sh --smoke  # every path once with a few requests (CI)",
-    );
-    line(w, "```");
+    w.push_str(COMMANDS);
     line(w, "");
     let _ = writeln!(
         w,

@@ -39,6 +39,11 @@ pub struct Plan {
     pub settle: usize,
     /// Seconds of each `@stacks/transactions` run.
     pub stacks_seconds: f64,
+    /// The longest a run of paid requests, `/verify` or `/settle` may take: past it no new
+    /// request is sent (a slow peer serves fewer requests; its rate is what it served).
+    pub limit: Duration,
+    /// The peers to measure (all when empty), for profiling one of them.
+    pub only: Vec<Peer>,
 }
 
 impl Plan {
@@ -49,11 +54,15 @@ impl Plan {
             warmup: Duration::from_secs(1),
             challenge: Duration::from_secs(5),
             connections: 32,
+            // Each paid request and settlement is a block: anvil slows as blocks pile up
+            // (even pruned), so these stay modest; every peer gets a fresh chain.
             paid_serial: 200,
-            paid_concurrent: 1000,
+            paid_concurrent: 500,
             verify: 2000,
-            settle: 500,
+            settle: 300,
             stacks_seconds: 3.0,
+            limit: Duration::from_secs(30),
+            only: Vec::new(),
         }
     }
 
@@ -69,6 +78,8 @@ impl Plan {
             verify: 8,
             settle: 4,
             stacks_seconds: 0.2,
+            limit: Duration::from_secs(30),
+            only: Vec::new(),
         }
     }
 }
@@ -89,6 +100,17 @@ pub enum Peer {
 impl Peer {
     /// Every peer, in the order of the report's tables.
     pub const ALL: [Self; 4] = [Self::Coinslot, Self::X402Rs, Self::Reference, Self::Axum];
+
+    /// The peer named `name` as on the command line (`coinslot`, `x402-rs`, `ts`, `axum`).
+    pub fn from_arg(name: &str) -> Option<Self> {
+        Some(match name {
+            "coinslot" => Self::Coinslot,
+            "x402-rs" => Self::X402Rs,
+            "ts" => Self::Reference,
+            "axum" => Self::Axum,
+            _ => return None,
+        })
+    }
 
     /// The name in the report.
     pub const fn name(self) -> &'static str {
@@ -185,6 +207,30 @@ struct Setup {
 }
 
 impl Setup {
+    /// A fresh chain for one peer: anvil slows down as its chain grows, so no peer inherits
+    /// the blocks of another.
+    async fn start(bin_dir: &Path) -> Result<Self, String> {
+        let chain = LocalChain::start_for_load()
+            .await
+            .map_err(|e| e.to_string())?;
+        for at in X402RS_REQUIRED {
+            chain
+                .set_code(at, Bytes::from_static(&[0xfe]))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        // One settlement key for every peer: the reference facilitator takes only one.
+        let settler_key = format!(
+            "0x{}",
+            alloy::hex::encode(chain.accounts().settlers[0].to_bytes())
+        );
+        Ok(Self {
+            chain,
+            bin_dir: bin_dir.to_owned(),
+            settler_key,
+        })
+    }
+
     fn payee(&self) -> Address {
         self.chain.accounts().payee.address()
     }
@@ -254,32 +300,20 @@ impl Setup {
 /// Runs every load measurement of `plan`; `bin_dir` holds `coinslot-bench` and
 /// `x402-rs-peer`.
 pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
-    let chain = LocalChain::start().await.map_err(|e| e.to_string())?;
-    for at in X402RS_REQUIRED {
-        chain
-            .set_code(at, Bytes::from_static(&[0xfe]))
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    // One settlement key for every peer (the reference facilitator takes only one), used by
-    // one peer at a time.
-    let settler_key = format!(
-        "0x{}",
-        alloy::hex::encode(chain.accounts().settlers[0].to_bytes())
-    );
-    let setup = Setup {
-        chain,
-        bin_dir: bin_dir.to_owned(),
-        settler_key,
-    };
+    let wanted = |peer: &Peer| plan.only.is_empty() || plan.only.contains(peer);
     let mut servers = Vec::new();
-    for peer in Peer::ALL {
+    for peer in Peer::ALL.into_iter().filter(wanted) {
         eprintln!("==> {}: server", peer.name());
+        let setup = Setup::start(bin_dir).await?;
         servers.push(measure_server(&setup, plan, peer).await?);
     }
     let mut facilitators = Vec::new();
-    for peer in [Peer::Coinslot, Peer::X402Rs, Peer::Reference] {
+    for peer in [Peer::Coinslot, Peer::X402Rs, Peer::Reference]
+        .into_iter()
+        .filter(wanted)
+    {
         eprintln!("==> {}: facilitator", peer.name());
+        let setup = Setup::start(bin_dir).await?;
         facilitators.push(measure_facilitator(&setup, plan, peer).await?);
     }
     eprintln!("==> @stacks/transactions");
@@ -300,7 +334,15 @@ async fn clean(
     work: Work,
     expect: Expect,
 ) -> Result<Outcome, String> {
+    let started = std::time::Instant::now();
     let outcome = load::run(url, connections, work, expect).await?;
+    eprintln!(
+        "    {what}, {connections} connections: {} served in {:.1} s ({:.0}/s, p99 {:.1} ms)",
+        outcome.served,
+        started.elapsed().as_secs_f64(),
+        outcome.throughput(),
+        outcome.percentile_ms(0.99)
+    );
     if outcome.failed() > 0 || outcome.served == 0 {
         return Err(format!(
             "{what}: {} served, {} not: {}",
@@ -381,7 +423,7 @@ async fn measure_paid(
                 Ok(Job::get(ROUTE).with_header(signature.clone(), value))
             })
             .collect::<Result<Vec<_>, String>>()
-            .map(|jobs| Work::Each(Arc::new(jobs)))
+            .map(|jobs| Work::Each(Arc::new(jobs), plan.limit))
     };
     let expect = Expect {
         status: 200,
@@ -389,8 +431,9 @@ async fn measure_paid(
     };
     let before = setup.payee_balance().await?;
     let mut served = 0;
-    clean(&format!("{what} warm-up"), url, 1, jobs(4).await?, expect).await?;
-    served += 4;
+    served += clean(&format!("{what} warm-up"), url, 1, jobs(2).await?, expect)
+        .await?
+        .served;
     let mut stats = Vec::new();
     for connections in [1, plan.connections] {
         let count = if connections == 1 {
@@ -401,8 +444,9 @@ async fn measure_paid(
         let mut runs = Vec::new();
         for _ in 0..plan.runs {
             let work = jobs(count).await?;
-            runs.push(clean(what, url, connections, work, expect).await?);
-            served += count;
+            let outcome = clean(what, url, connections, work, expect).await?;
+            served += outcome.served;
+            runs.push(outcome);
         }
         stats.push(Stat::median(&runs));
     }
@@ -433,7 +477,7 @@ async fn measure_facilitator(
                 .iter()
                 .map(|payment| Job::post_json(path, samples::facilitator_body(payment)))
                 .collect();
-            Ok::<_, String>(Work::Each(Arc::new(jobs)))
+            Ok::<_, String>(Work::Each(Arc::new(jobs), plan.limit))
         }
     };
     let valid = Expect {
@@ -468,7 +512,8 @@ async fn measure_facilitator(
         runs.push(clean(&what("/settle"), &url, connections, work, settled).await?);
     }
     let paid = setup.payee_balance().await? - before;
-    let expected = U256::from(plan.runs * plan.settle) * U256::from(PRICE_UNITS);
+    let served: usize = runs.iter().map(|run| run.served).sum();
+    let expected = U256::from(served) * U256::from(PRICE_UNITS);
     if paid != expected {
         return Err(format!(
             "{}: the payee received {paid} instead of {expected}",

@@ -53,7 +53,13 @@ pub struct EvmChain {
     receipt_timeout: Duration,
     /// Addresses seen to hold code: a contract does not stop being one, so this is asked once.
     known_contracts: Mutex<HashSet<Address>>,
+    /// The last fee estimate and when it was made: settlements sent together share it.
+    recent_fees: Mutex<Option<(std::time::Instant, (u128, u128))>>,
 }
+
+/// How long a fee estimate serves: well under a block on the chains x402 settles on, so a
+/// burst of settlements asks once while a change of base fee is seen within the second.
+const FEES_FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// A facilitator key and its nonce manager. The lock is held from choosing a nonce until the
 /// node has accepted (or refused) the transaction, so two settlements never share a nonce.
@@ -168,6 +174,7 @@ impl EvmChainBuilder {
             max_fee_per_gas: self.max_fee_per_gas,
             receipt_timeout: self.receipt_timeout,
             known_contracts: Mutex::new(HashSet::new()),
+            recent_fees: Mutex::new(None),
         })
     }
 }
@@ -362,8 +369,22 @@ impl EvmChain {
         Ok(*pending.tx_hash())
     }
 
-    /// EIP-1559 fees, held under the cap.
+    /// EIP-1559 fees, held under the cap; one estimate serves for [`FEES_FRESH_FOR`].
     async fn fees(&self) -> Result<(u128, u128), ChainFailure> {
+        let cached = self.recent_fees.lock().ok().and_then(|recent| *recent);
+        if let Some((at, fees)) = cached
+            && at.elapsed() < FEES_FRESH_FOR
+        {
+            return Ok(fees);
+        }
+        let fees = self.estimate_fees().await?;
+        if let Ok(mut recent) = self.recent_fees.lock() {
+            *recent = Some((std::time::Instant::now(), fees));
+        }
+        Ok(fees)
+    }
+
+    async fn estimate_fees(&self) -> Result<(u128, u128), ChainFailure> {
         let estimate = self
             .provider
             .estimate_eip1559_fees()

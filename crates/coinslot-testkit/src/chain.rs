@@ -136,14 +136,28 @@ impl LocalChain {
     /// The same chain under another chain id, for tests of a facilitator serving several
     /// networks. Only [`CHAIN_ID`] is a network the x402 defaults know.
     pub async fn start_with_chain_id(chain_id: u64) -> Result<Self> {
-        let tools = tools()?;
-        let anvil = Anvil::at(&tools.anvil)
-            .chain_id(chain_id)
-            .try_spawn()
-            .map_err(|e| Error::Tool {
-                tool: "anvil",
-                message: e.to_string(),
-            })?;
+        Self::spawn(Anvil::at(&tools()?.anvil).chain_id(chain_id)).await
+    }
+
+    /// The chain for long loads (the benchmarks): anvil keeps the states of its last 64
+    /// blocks only (`--prune-history 64`). By default it keeps every block's state, and each
+    /// block it mines takes longer than the one before: thousands of settlements in, a load
+    /// measures anvil's history more than the code under test. Older states cannot be read,
+    /// so `snapshot`/`revert` across many blocks are not for this chain.
+    pub async fn start_for_load() -> Result<Self> {
+        Self::spawn(
+            Anvil::at(&tools()?.anvil)
+                .chain_id(CHAIN_ID)
+                .args(["--prune-history", "64"]),
+        )
+        .await
+    }
+
+    async fn spawn(anvil: Anvil) -> Result<Self> {
+        let anvil = anvil.try_spawn().map_err(|e| Error::Tool {
+            tool: "anvil",
+            message: e.to_string(),
+        })?;
         let keys: Vec<PrivateKeySigner> = anvil
             .keys()
             .iter()

@@ -4,9 +4,9 @@
 //! The local checks come first and cost no RPC for a key-signed payment: scheme, network, the
 //! EIP-712 domain in `extra`, the payload's shape, the signature (ECDSA recovering `from`,
 //! low-s), `to == payTo`, `validBefore ≥ now + 6`, `validAfter ≤ now`, `value == amount`, and
-//! the asset. A contract wallet's signature needs one `eth_call` (ERC-1271). Then the chain,
-//! in one concurrent round: the asset holds code, the payer's balance, the nonce unused
-//! (`authorizationState`) and an `eth_call` of the transfer itself.
+//! the asset. A contract wallet's signature needs one `eth_call` (ERC-1271). Then the chain:
+//! the asset holds code (read once), and an `eth_call` of the transfer itself; when that
+//! fails, the nonce's state (`authorizationState`) and the payer's balance say why.
 
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -474,35 +474,59 @@ pub(super) enum Simulate {
     No,
 }
 
-/// The chain checks, in one concurrent round: the asset is a contract, the nonce is unused,
-/// the balance covers the value, and (unless told not to) the transfer itself goes through in
-/// an `eth_call`.
+/// The chain checks: the asset is a contract, then (unless told not to) the transfer itself in
+/// an `eth_call`, which fails if the nonce is used or the balance is short. The state those
+/// depend on is read only to say why a transfer fails (or, without the simulation, in its
+/// place): a valid payment costs one call.
 pub(super) async fn check_chain(
     chain: &EvmChain,
     verified: &Verified,
     requirements: &PaymentRequirements,
     simulate: Simulate,
 ) -> Checked<()> {
-    let a = &verified.payload.authorization;
     let asset = verified.asset;
-    let read = |input: Vec<u8>| chain.call(asset, input.into());
-    let simulation = async {
-        if simulate == Simulate::No {
-            return Ok(());
+    if let Err(refusal) = check_asset(chain, asset).await? {
+        return Ok(Err(refusal));
+    }
+    if simulate == Simulate::No {
+        return check_state(chain, verified).await;
+    }
+    let simulated = match &verified.signature {
+        PayerSignature::Counterfactual(wrapped) => {
+            erc6492::simulate_undeployed(chain, wrapped, asset, transfer_calldata(verified)).await
         }
-        match &verified.signature {
-            PayerSignature::Counterfactual(wrapped) => {
-                erc6492::simulate_undeployed(chain, wrapped, asset, transfer_calldata(verified))
-                    .await
-            }
-            _ => chain
-                .call(asset, transfer_calldata(verified))
-                .await
-                .map(drop),
-        }
+        _ => chain
+            .call(asset, transfer_calldata(verified))
+            .await
+            .map(drop),
     };
-    let (is_contract, used, balance, simulated) = futures_util::join!(
-        check_asset(chain, asset),
+    match simulated {
+        Ok(()) => Ok(Ok(())),
+        Err(ChainFailure::Node(error)) => Err(error),
+        Err(ChainFailure::Reverted(message)) => {
+            if let Err(refusal) = check_state(chain, verified).await? {
+                return Ok(Err(refusal));
+            }
+            let reason = match domain_mismatch(chain, asset, requirements).await? {
+                Some(reason) => reason,
+                None => reason_for_revert(
+                    message.as_deref(),
+                    ErrorReason::InvalidExactEvmTransactionSimulationFailed,
+                ),
+            };
+            Ok(Err(Refusal { reason, message }))
+        }
+        // A call has no gas price: this cannot come from a simulation.
+        Err(ChainFailure::GasPriceAboveCap { .. }) => Ok(Ok(())),
+    }
+}
+
+/// The state a transfer depends on, in one concurrent round: the nonce unused
+/// (`authorizationState`) and the balance covering the value.
+async fn check_state(chain: &EvmChain, verified: &Verified) -> Checked<()> {
+    let a = &verified.payload.authorization;
+    let read = |input: Vec<u8>| chain.call(verified.asset, input.into());
+    let (used, balance) = futures_util::join!(
         read(
             IEip3009Token::authorizationStateCall {
                 authorizer: a.from,
@@ -511,11 +535,7 @@ pub(super) async fn check_chain(
             .abi_encode()
         ),
         read(IEip3009Token::balanceOfCall { account: a.from }.abi_encode()),
-        simulation,
     );
-    if let Err(refusal) = is_contract? {
-        return Ok(Err(refusal));
-    }
     match used {
         Err(ChainFailure::Node(error)) => return Err(error),
         Err(_) => {
@@ -538,34 +558,17 @@ pub(super) async fn check_chain(
         },
     }
     match balance {
-        Err(ChainFailure::Node(error)) => return Err(error),
-        Ok(output) => {
-            if let Ok(balance) = IEip3009Token::balanceOfCall::abi_decode_returns(&output)
-                && balance < a.value
-            {
-                return Ok(Err(Refusal::with(
+        Err(ChainFailure::Node(error)) => Err(error),
+        Ok(output) => Ok(
+            match IEip3009Token::balanceOfCall::abi_decode_returns(&output) {
+                Ok(balance) if balance < a.value => Err(Refusal::with(
                     ErrorReason::InvalidExactEvmInsufficientBalance,
                     format!("balance {balance} is below {}", a.value),
-                )));
-            }
-        }
-        Err(_) => {}
-    }
-    match simulated {
-        Ok(()) => Ok(Ok(())),
-        Err(ChainFailure::Node(error)) => Err(error),
-        Err(ChainFailure::Reverted(message)) => {
-            let reason = match domain_mismatch(chain, asset, requirements).await? {
-                Some(reason) => reason,
-                None => reason_for_revert(
-                    message.as_deref(),
-                    ErrorReason::InvalidExactEvmTransactionSimulationFailed,
-                ),
-            };
-            Ok(Err(Refusal { reason, message }))
-        }
-        // A call has no gas price: this cannot come from a simulation.
-        Err(ChainFailure::GasPriceAboveCap { .. }) => Ok(Ok(())),
+                )),
+                _ => Ok(()),
+            },
+        ),
+        Err(_) => Ok(Ok(())),
     }
 }
 
