@@ -269,8 +269,29 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
     line(w, "");
 
     goals(w, figures, local, floor, stacks);
+    w.push_str(LIMITS);
     out
 }
+
+/// What bounds the figures, as profiled (the same on every run).
+const LIMITS: &str = "\
+## What limits the figures
+
+- Paid requests and settlements are bound by anvil: under load it runs at 100% of a core
+  while coinslot's server uses about a quarter of one, and each block it mines takes longer
+  than the one before (hence a fresh chain per peer, `--prune-history 64`, and modest runs).
+  coinslot makes one `eth_call` to verify a valid payment and, to settle, one gas estimate
+  (fees are estimated once a second), the transaction and the receipt.
+- x402-rs waits for receipts through alloy's watcher on an RPC client built as non-local,
+  which polls every 7 s: once a receipt is not back at the first look, a settlement takes
+  about 7 s (its first runs on a fresh chain are fast).
+- The TS reference waits for receipts with viem, which polls every 4 s on this chain (the
+  p99 of its concurrent runs); its facilitator uses viem's nonce manager, without which
+  concurrent settlements collide on nonces.
+- Local verification and Stacks verification stand on one k256 public-key recovery (the
+  floor): both run within a few percent of it, and the floor itself is about 7× faster than
+  `@stacks/transactions` in Node. A faster recovery than k256's is the way past it.
+";
 
 fn facilitator_table(
     w: &mut String,
@@ -427,7 +448,7 @@ fn machine(w: &mut String, root: &Path) {
     );
     let _ = writeln!(
         w,
-        "- {}; Node.js {}; anvil {}.",
+        "- {}; Node.js {}; {}.",
         output("rustc", &["-V"]),
         output("node", &["-v"]),
         anvil_version()
@@ -486,7 +507,8 @@ fn setup(w: &mut String, figures: &Figures) {
     let _ = writeln!(
         w,
         "- Every peer serves the same route, `GET /weather` at $0.001 in USDC on `eip155:84532`, \
-         on the same anvil (automine) with the testkit's EIP-3009 token at the Base Sepolia USDC \
+         each on a fresh anvil (automine, `--prune-history 64`) with the testkit's EIP-3009 token \
+         at the Base Sepolia USDC \
          address, with its facilitator in-process and one settlement key. Each server runs in its \
          own process, started fresh; the peers run one after another.\n\
          - The load driver (`coinslot-bench`, `benches/src/load.rs`) keeps a fixed number of \
@@ -567,7 +589,7 @@ fn ms(value: f64) -> String {
 }
 
 fn percent(fraction: f64) -> String {
-    format!("{:.0}%", fraction * 100.0)
+    format!("{:.1}%", fraction * 100.0)
 }
 
 fn times(ratio: f64) -> String {
