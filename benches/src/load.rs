@@ -142,15 +142,7 @@ pub async fn run(
     work: Work,
     expect: Expect,
 ) -> Result<Outcome, String> {
-    let authority = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs are driven"))?
-        .trim_end_matches('/');
-    let address: SocketAddr = tokio::net::lookup_host(authority)
-        .await
-        .map_err(|e| format!("{url}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{url}: no address"))?;
+    let (authority, address) = resolve(url).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers = (0..connections)
@@ -298,14 +290,23 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window == needle)
 }
 
-/// One request, for reading a server's 402 challenge: the status and the headers.
-pub async fn fetch(url: &str, path: &str) -> Result<http::Response<Bytes>, String> {
-    let authority = url.strip_prefix("http://").unwrap_or(url);
-    let address: SocketAddr = tokio::net::lookup_host(authority)
+/// The authority (`127.0.0.1:PORT`, the `Host` header) and the socket address of a URL.
+async fn resolve(url: &str) -> Result<(&str, SocketAddr), String> {
+    let authority = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http:// URLs are driven"))?
+        .trim_end_matches('/');
+    let address = tokio::net::lookup_host(authority)
         .await
         .map_err(|e| format!("{url}: {e}"))?
         .next()
         .ok_or_else(|| format!("{url}: no address"))?;
+    Ok((authority, address))
+}
+
+/// One request, for reading a server's 402 challenge: the status and the headers.
+pub async fn fetch(url: &str, path: &str) -> Result<http::Response<Bytes>, String> {
+    let (authority, address) = resolve(url).await?;
     let mut sender = connect(address).await?;
     sender.ready().await.map_err(|e| e.to_string())?;
     let response = sender

@@ -295,6 +295,19 @@ impl Setup {
             .await
             .map_err(|e| e.to_string())
     }
+
+    /// Insists that the payee received the price of each of `served` payments since its
+    /// balance was `before`: every 200 and every settlement moved the money.
+    async fn check_paid(&self, what: &str, before: U256, served: usize) -> Result<(), String> {
+        let paid = self.payee_balance().await? - before;
+        let expected = U256::from(served) * U256::from(PRICE_UNITS);
+        if paid != expected {
+            return Err(format!(
+                "{what}: {served} served, but the payee received {paid} instead of {expected}"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Runs every load measurement of `plan`; `bin_dir` holds `coinslot-bench` and
@@ -450,13 +463,7 @@ async fn measure_paid(
         }
         stats.push(Stat::median(&runs));
     }
-    let paid = setup.payee_balance().await? - before;
-    let expected = U256::from(served) * U256::from(PRICE_UNITS);
-    if paid != expected {
-        return Err(format!(
-            "{what}: {served} requests served, but the payee received {paid} instead of {expected}"
-        ));
-    }
+    setup.check_paid(what, before, served).await?;
     Ok((stats[0], stats[1]))
 }
 
@@ -522,15 +529,8 @@ async fn measure_facilitator(
         let work = bodies("/settle", plan.settle).await?;
         runs.push(clean(&what("/settle"), &url, connections, work, settled).await?);
     }
-    let paid = setup.payee_balance().await? - before;
     let served = warm + runs.iter().map(|run| run.served).sum::<usize>();
-    let expected = U256::from(served) * U256::from(PRICE_UNITS);
-    if paid != expected {
-        return Err(format!(
-            "{}: the payee received {paid} instead of {expected}",
-            what("/settle")
-        ));
-    }
+    setup.check_paid(&what("/settle"), before, served).await?;
     Ok(FacilitatorFigures {
         peer,
         verify,

@@ -44,6 +44,10 @@ async fn weather() -> axum::Json<serde_json::Value> {
 
 /// Runs `server` until the process is stopped.
 pub async fn serve(server: Server) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
     let (what, app) = match server {
         Server::Bare => ("Server", Router::new().route(ROUTE, get(weather))),
         Server::Paid => {
@@ -54,7 +58,7 @@ pub async fn serve(server: Server) -> Result<(), String> {
             let offer = Eip3009Token::usdc_base_sepolia()
                 .requirements(pay_to, &price)
                 .map_err(|e| e.to_string())?;
-            let layer = PaymentLayer::builder(facilitator().await?, "http://127.0.0.1")
+            let layer = PaymentLayer::builder(facilitator().await?, format!("http://{address}"))
                 .with_route(PaidRoute::get(ROUTE).accepts(offer).description("Weather"))
                 .build()
                 .map_err(|e| e.to_string())?;
@@ -68,10 +72,6 @@ pub async fn serve(server: Server) -> Result<(), String> {
             FacilitatorApi::new(facilitator().await?).into_router(),
         ),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let address = listener.local_addr().map_err(|e| e.to_string())?;
     println!("{what} listening on http://{address}");
     axum::serve(listener, app).await.map_err(|e| e.to_string())
 }

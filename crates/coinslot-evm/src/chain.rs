@@ -7,7 +7,7 @@ use std::fmt;
 use std::future::IntoFuture as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alloy::consensus::TxEnvelope;
 use alloy::eips::eip2718::Encodable2718 as _;
@@ -54,7 +54,7 @@ pub struct EvmChain {
     /// Addresses seen to hold code: a contract does not stop being one, so this is asked once.
     known_contracts: Mutex<HashSet<Address>>,
     /// The last fee estimate and when it was made: settlements sent together share it.
-    recent_fees: Mutex<Option<(std::time::Instant, (u128, u128))>>,
+    recent_fees: Mutex<Option<(Instant, (u128, u128))>>,
 }
 
 /// How long a fee estimate serves: well under a block on the chains x402 settles on, so a
@@ -379,7 +379,7 @@ impl EvmChain {
         }
         let fees = self.estimate_fees().await?;
         if let Ok(mut recent) = self.recent_fees.lock() {
-            *recent = Some((std::time::Instant::now(), fees));
+            *recent = Some((Instant::now(), fees));
         }
         Ok(fees)
     }

@@ -302,7 +302,10 @@ where
     };
 
     let Some((x402_version, header)) = payment_header(&parts) else {
-        return Ok(challenge.reject(PAYMENT_HEADER_REQUIRED));
+        return Ok(match route.unpaid_challenge(&parts.uri) {
+            Some(ready) => ready.response(),
+            None => challenge.reject(PAYMENT_HEADER_REQUIRED),
+        });
     };
     let matched = match match_payment(x402_version, header, &challenge, shared.raw_payment) {
         Ok(matched) => matched,

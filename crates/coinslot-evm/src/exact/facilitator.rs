@@ -12,7 +12,7 @@ use super::SCHEME;
 use super::settle;
 use super::types::ExactEvmPayload;
 use super::verify::{
-    self, Parts, PayerSignature, Policy, Refusal, Simulate, Verified, claimed_payer, unix_now,
+    self, Parts, PayerSignature, Policy, Refusal, Verified, claimed_payer, unix_now,
 };
 use crate::chain::EvmChain;
 
@@ -106,9 +106,7 @@ impl ExactEvmFacilitator {
                 Err(refusal) => return Ok(Err(refusal)),
             };
         Ok(
-            match verify::check_chain(&self.chain, &verified, &parts.requirements, Simulate::Yes)
-                .await?
-            {
+            match verify::check_chain(&self.chain, &verified, &parts.requirements).await? {
                 Ok(()) => Ok(verified),
                 Err(refusal) => Err(refusal),
             },
@@ -140,17 +138,15 @@ impl ExactEvmFacilitator {
                 Ok(verified) => verified,
                 Err(refusal) => return refused(refusal),
             };
-        let ready = match &verified.signature {
-            PayerSignature::Counterfactual(_) => {
-                verify::check_chain(&self.chain, &verified, &parts.requirements, Simulate::No)
-                    .await?
-            }
-            _ => verify::check_asset(&self.chain, verified.asset).await?,
-        };
-        if let Err(refusal) = ready {
+        if let Err(refusal) = verify::check_asset(&self.chain, verified.asset).await? {
             return refused(refusal);
         }
-        settle::send(&self.chain, &verified, &parts.requirements, network.clone()).await
+        if let PayerSignature::Counterfactual(_) = &verified.signature
+            && let Err(refusal) = verify::check_state(&self.chain, &verified).await?
+        {
+            return refused(refusal);
+        }
+        settle::send(&self.chain, &verified, network.clone()).await
     }
 }
 

@@ -6,11 +6,11 @@ use alloy::eips::BlockId;
 use alloy::primitives::{Address, B256, Bytes, TxHash, U256};
 use alloy::rpc::types::{Filter, TransactionReceipt};
 use alloy::sol_types::{SolCall as _, SolEvent as _};
-use coinslot_core::{ErrorReason, Network, PaymentRequirements, Result, SettleResponse};
+use coinslot_core::{ErrorReason, Network, Result, SettleResponse};
 
 use super::types::Authorization;
 use super::verify::{
-    PayerSignature, Refusal, Simulate, Verified, check_chain, reason_for_revert, transfer_calldata,
+    PayerSignature, Refusal, Verified, check_state, reason_for_revert, transfer_calldata,
 };
 use crate::chain::{ChainFailure, EvmChain};
 use crate::contracts::IEip3009Token;
@@ -32,7 +32,6 @@ pub(super) fn refused(refusal: Refusal, network: Network, payer: Option<String>)
 pub(super) async fn send(
     chain: &EvmChain,
     verified: &Verified,
-    requirements: &PaymentRequirements,
     network: Network,
 ) -> Result<SettleResponse> {
     let payer = verified.payload.authorization.from.to_checksum(None);
@@ -82,7 +81,7 @@ pub(super) async fn send(
         Err(ChainFailure::Reverted(message)) => {
             // Nothing was sent. Say why from the state the transfer depends on (the nonce
             // used, the balance short), as verify would; else from the token's revert.
-            if let Err(refusal) = check_chain(chain, verified, requirements, Simulate::No).await? {
+            if let Err(refusal) = check_state(chain, verified).await? {
                 return Ok(refused(refusal, network, Some(payer)));
             }
             let reason = reason_for_revert(

@@ -466,30 +466,18 @@ pub(super) async fn check_asset(chain: &EvmChain, asset: Address) -> Checked<()>
     })
 }
 
-/// Whether [`check_chain`] also runs the transfer as an `eth_call`. Settlement skips it: the
-/// gas estimate before sending runs the same call and gives the same revert reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Simulate {
-    Yes,
-    No,
-}
-
-/// The chain checks: the asset is a contract, then (unless told not to) the transfer itself in
-/// an `eth_call`, which fails if the nonce is used or the balance is short. The state those
-/// depend on is read only to say why a transfer fails (or, without the simulation, in its
-/// place): a valid payment costs one call.
+/// The chain checks of `verify`: the asset is a contract, then the transfer itself in an
+/// `eth_call`, which fails if the nonce is used or the balance is short. The state those
+/// depend on ([`check_state`]) is read only to say why a transfer fails: a valid payment
+/// costs one call.
 pub(super) async fn check_chain(
     chain: &EvmChain,
     verified: &Verified,
     requirements: &PaymentRequirements,
-    simulate: Simulate,
 ) -> Checked<()> {
     let asset = verified.asset;
     if let Err(refusal) = check_asset(chain, asset).await? {
         return Ok(Err(refusal));
-    }
-    if simulate == Simulate::No {
-        return check_state(chain, verified).await;
     }
     let simulated = match &verified.signature {
         PayerSignature::Counterfactual(wrapped) => {
@@ -523,7 +511,7 @@ pub(super) async fn check_chain(
 
 /// The state a transfer depends on, in one concurrent round: the nonce unused
 /// (`authorizationState`) and the balance covering the value.
-async fn check_state(chain: &EvmChain, verified: &Verified) -> Checked<()> {
+pub(super) async fn check_state(chain: &EvmChain, verified: &Verified) -> Checked<()> {
     let a = &verified.payload.authorization;
     let read = |input: Vec<u8>| chain.call(verified.asset, input.into());
     let (used, balance) = futures_util::join!(
