@@ -23,6 +23,11 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "cargo test"
 cargo test --workspace --locked
 
+# coinslot-stacks recovers keys with libsecp256k1 by default; the pure-Rust build (k256) must
+# keep building. That both give the same keys is a property test of `recovery`.
+step "coinslot-stacks without libsecp256k1"
+cargo build -p coinslot-stacks --no-default-features --locked
+
 step "demo"
 cargo build --workspace --bins --locked --quiet
 ./target/debug/demo

@@ -1,6 +1,7 @@
 //! Verification without any RPC, against its floor: the local checks of an `exact` EIP-3009
 //! payment and the decoding and signature checks of a Stacks transaction, each beside one raw
-//! secp256k1 public-key recovery with k256 (what every such check must do at least once).
+//! secp256k1 public-key recovery (what every such check must do at least once), with k256 and
+//! with libsecp256k1 (the backend coinslot-stacks uses by default).
 
 #![allow(missing_docs)]
 
@@ -29,18 +30,32 @@ fn floor(c: &mut Criterion) {
     let digest = [42u8; 32];
     let (signature, recovery_id): (Signature, RecoveryId) =
         key.sign_prehash_recoverable(&digest).expect("signs");
+    let libsecp_signature = secp256k1::ecdsa::RecoverableSignature::from_compact(
+        &signature.to_bytes(),
+        secp256k1::ecdsa::RecoveryId::try_from(i32::from(recovery_id.to_byte())).expect("0..4"),
+    )
+    .expect("a signature");
+    let message = secp256k1::Message::from_digest(digest);
     // Groups name criterion's folders: `secp256k1/recover`, read by the report.
-    c.benchmark_group("secp256k1")
-        .bench_function("recover", |b| {
-            b.iter(|| {
-                VerifyingKey::recover_from_prehash(
-                    black_box(&digest),
-                    black_box(&signature),
-                    black_box(recovery_id),
-                )
+    let mut group = c.benchmark_group("secp256k1");
+    group.bench_function("recover", |b| {
+        b.iter(|| {
+            VerifyingKey::recover_from_prehash(
+                black_box(&digest),
+                black_box(&signature),
+                black_box(recovery_id),
+            )
+            .unwrap()
+        })
+    });
+    group.bench_function("recover_libsecp256k1", |b| {
+        b.iter(|| {
+            secp256k1::SECP256K1
+                .recover_ecdsa(black_box(message), black_box(&libsecp_signature))
                 .unwrap()
-            })
-        });
+        })
+    });
+    group.finish();
 }
 
 fn evm(c: &mut Criterion) {

@@ -3,6 +3,7 @@
 //!
 //! `scripts/bench.sh` runs it all; `docs/benchmarks.md` says what is measured and how.
 
+pub mod host;
 pub mod load;
 pub mod report;
 pub mod run;

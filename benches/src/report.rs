@@ -16,7 +16,7 @@ pub fn criterion_ns(criterion_dir: &Path, id: &str) -> Option<f64> {
 }
 
 /// The micro benches, in the order the report lists them, with what each measures.
-const MICRO: [(&str, &str); 9] = [
+const MICRO: [(&str, &str); 10] = [
     (
         "header/decode_payment",
         "decode a `PAYMENT-SIGNATURE` header (base64, JSON, strict)",
@@ -44,6 +44,10 @@ const MICRO: [(&str, &str); 9] = [
         "secp256k1/recover",
         "one public-key recovery with k256 (the floor)",
     ),
+    (
+        "secp256k1/recover_libsecp256k1",
+        "one public-key recovery with libsecp256k1",
+    ),
 ];
 
 /// Writes the report.
@@ -69,31 +73,44 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
 
     line(w, "## 1. The 402 challenge");
     line(w, "");
+    let pinned = figures.servers.iter().all(|s| s.pinned);
     let _ = writeln!(
         w,
-        "`GET /weather` without a payment, {} connections, {} s per run (bare axum answers its \
-         plain 200).",
+        "`GET /weather` without a payment, {} connections, {} runs of {} s (bare axum answers \
+         its plain 200). {} The server's CPU time per request comes from `/proc`.",
         plan.connections,
-        plan.challenge.as_secs_f64()
+        plan.challenge_runs,
+        plan.challenge.as_secs_f64(),
+        if pinned {
+            "The server runs on CPU 0 and the driver on CPU 1 (`taskset`)."
+        } else {
+            "The server and the driver share the CPUs (they could not be pinned apart)."
+        }
     );
     line(w, "");
     line(
         w,
-        "| server | requests/s | p50 ms | p99 ms | of bare axum |",
+        "| server | requests/s | p50 ms | p99 ms | of bare axum | server CPU per request: user + kernel |",
     );
-    line(w, "|---|---:|---:|---:|---:|");
+    line(w, "|---|---:|---:|---:|---:|---:|");
     for server in &figures.servers {
         let of_axum = axum.map_or(f64::NAN, |a| {
             server.challenge.throughput / a.challenge.throughput
         });
         let _ = writeln!(
             w,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             server.peer.name(),
             rate(server.challenge.throughput),
             ms(server.challenge.p50),
             ms(server.challenge.p99),
-            percent(of_axum)
+            percent(of_axum),
+            server
+                .challenge_cpu_us
+                .map_or("—".to_owned(), |(user, kernel)| format!(
+                    "{:.1} µs: {user:.1} + {kernel:.1}",
+                    user + kernel
+                ))
         );
     }
     line(w, "");
@@ -207,32 +224,43 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
     );
     line(
         w,
-        "signature (recover the key, hash it, compare with the signer).",
+        "signature (recover the key, hash it, compare with the signer). coinslot-stacks recovers",
     );
+    line(
+        w,
+        "with libsecp256k1 (its default `libsecp256k1` feature), so that is its floor; k256's is",
+    );
+    line(w, "beside it for the pure-Rust build (the feature off).");
     line(w, "");
-    line(w, "| | per transaction | per second | coinslot is |");
+    line(
+        w,
+        "| | per transaction | per second | coinslot's speed against it |",
+    );
     line(w, "|---|---:|---:|---:|");
     let stacks = ns("stacks/decode_verify");
+    let libsecp_floor = ns("secp256k1/recover_libsecp256k1");
     let js_ns = 1e9 / figures.stacks_js;
-    for (name, value, versus) in [
-        ("coinslot-stacks (criterion)", stacks, None),
+    for (name, value, compared) in [
+        ("coinslot-stacks (criterion)", stacks, false),
         (
             "`@stacks/transactions` in Node (`deserializeTransaction` + `verifyOrigin`)",
             Some(js_ns),
-            stacks.map(|s| js_ns / s),
+            true,
         ),
-        (
-            "one k256 recovery (the floor)",
-            floor,
-            stacks.zip(floor).map(|(s, f)| f / s),
-        ),
+        ("one libsecp256k1 recovery (the floor)", libsecp_floor, true),
+        ("one k256 recovery", floor, true),
     ] {
+        let versus = stacks.zip(value).filter(|_| compared).map(|(s, v)| v / s);
         let _ = writeln!(
             w,
             "| {name} | {} | {} | {} |",
             duration(value),
             value.map_or("—".to_owned(), |v| rate(1e9 / v)),
-            versus.map_or("—".to_owned(), |v| format!("{} faster", times(v)))
+            versus.map_or("—".to_owned(), |v| if v >= 1.0 {
+                times(v)
+            } else {
+                percent(v)
+            })
         );
     }
     line(w, "");
@@ -288,9 +316,9 @@ const LIMITS: &str = "\
 - The TS reference waits for receipts with viem, which polls every 4 s on this chain (the
   p99 of its concurrent runs); its facilitator uses viem's nonce manager, without which
   concurrent settlements collide on nonces.
-- Local verification and Stacks verification stand on one k256 public-key recovery (the
-  floor): both run within a few percent of it, and the floor itself is about 7× faster than
-  `@stacks/transactions` in Node. A faster recovery than k256's is the way past it.
+- Local verification and Stacks verification stand on one public-key recovery and run within
+  a few percent of it: k256's for an EVM payment (alloy recovers with k256), libsecp256k1's
+  for a Stacks transaction, about 5× faster than k256's on this machine.
 ";
 
 fn facilitator_table(
@@ -514,11 +542,12 @@ fn setup(w: &mut String, figures: &Figures) {
          - The load driver (`coinslot-bench`, `benches/src/load.rs`) keeps a fixed number of \
          HTTP/1.1 keep-alive connections, each sending its next request when the last answer is \
          read, and times every request. Paid loads are pre-signed, one payment per request.\n\
-         - The driver, the server and anvil share the machine's cores: the figures compare \
-         implementations on one machine, they are not a capacity plan.\n\
-         - Each figure is the median of {} runs; micro benches are criterion's medians \
+         - The driver, the server and anvil share the machine's cores (but for the 402 runs, \
+         below): the figures compare implementations on one machine, they are not a capacity \
+         plan.\n\
+         - Each figure is the median of {} runs (of {} for the 402); micro benches are criterion's medians \
          (`cargo bench -p coinslot-benches`).",
-        plan.runs
+        plan.runs, plan.challenge_runs
     );
     line(w, "");
 }

@@ -14,6 +14,7 @@ use coinslot_core::{PaymentRequired, header};
 use coinslot_testkit::{LocalChain, ServiceProcess};
 use http::{HeaderName, HeaderValue};
 
+use crate::host;
 use crate::load::{self, Expect, Job, Outcome, Work};
 use crate::samples;
 use crate::serve::{PRICE_UNITS, ROUTE};
@@ -27,6 +28,9 @@ pub struct Plan {
     pub warmup: Duration,
     /// Length of each timed 402 run.
     pub challenge: Duration,
+    /// Timed 402 runs: more than `runs`, since the light path's rate drifts from run to run
+    /// on a small machine more than it differs between servers.
+    pub challenge_runs: usize,
     /// Connections of the concurrent loads.
     pub connections: usize,
     /// Paid requests per run, one connection.
@@ -53,6 +57,7 @@ impl Plan {
             runs: 3,
             warmup: Duration::from_secs(1),
             challenge: Duration::from_secs(5),
+            challenge_runs: 5,
             connections: 32,
             // Each paid request and settlement is a block: anvil slows as blocks pile up
             // (even pruned), so these stay modest; every peer gets a fresh chain.
@@ -72,6 +77,7 @@ impl Plan {
             runs: 1,
             warmup: Duration::from_millis(100),
             challenge: Duration::from_millis(300),
+            challenge_runs: 1,
             connections: 4,
             paid_serial: 3,
             paid_concurrent: 8,
@@ -162,6 +168,11 @@ pub struct ServerFigures {
     pub peer: Peer,
     /// The 402 challenge (bare axum: its plain 200).
     pub challenge: Stat,
+    /// The server's CPU time per 402 challenge, µs, in user space and in the kernel (medians
+    /// of the runs).
+    pub challenge_cpu_us: Option<(f64, f64)>,
+    /// Whether the challenge ran with the server and the driver on separate cores.
+    pub pinned: bool,
     /// Paid requests on one connection, and on `connections`; `None` for bare axum.
     pub paid: Option<(Stat, Stat)>,
     /// Peak resident memory of the server process (VmHWM), kB.
@@ -378,13 +389,34 @@ async fn measure_server(setup: &Setup, plan: &Plan, peer: Peer) -> Result<Server
     };
     let challenge = Work::Repeat(Job::get(ROUTE), plan.challenge);
     let warmup = Work::Repeat(Job::get(ROUTE), plan.warmup);
+    // The light path is measured with the server and the driver each on a core of its own.
+    let split = host::SplitCpus::new(process.id());
     clean(&what("warm-up"), &url, plan.connections, warmup, expect).await?;
     let mut runs = Vec::new();
-    for _ in 0..plan.runs {
+    let mut cpu_per_request = Vec::new();
+    for _ in 0..plan.challenge_runs {
         let work = challenge.clone();
-        runs.push(clean(&what("402"), &url, plan.connections, work, expect).await?);
+        let cpu_before = host::cpu_time(process.id());
+        let outcome = clean(&what("402"), &url, plan.connections, work, expect).await?;
+        if let (Some(before), Some(after)) = (cpu_before, host::cpu_time(process.id())) {
+            let per_request =
+                |a: Duration, b: Duration| (a - b).as_secs_f64() * 1e6 / outcome.served as f64;
+            cpu_per_request.push((
+                per_request(after.user, before.user),
+                per_request(after.system, before.system),
+            ));
+        }
+        runs.push(outcome);
     }
+    let pinned = split.is_some();
+    drop(split);
     let challenge = Stat::median(&runs);
+    let challenge_cpu_us = (cpu_per_request.len() == runs.len()).then(|| {
+        (
+            median(cpu_per_request.iter().map(|c| c.0)),
+            median(cpu_per_request.iter().map(|c| c.1)),
+        )
+    });
 
     let paid = match peer {
         Peer::Axum => None,
@@ -393,8 +425,10 @@ async fn measure_server(setup: &Setup, plan: &Plan, peer: Peer) -> Result<Server
     Ok(ServerFigures {
         peer,
         challenge,
+        challenge_cpu_us,
+        pinned,
         paid,
-        peak_kb: peak_memory_kb(process.id()),
+        peak_kb: host::peak_memory_kb(process.id()),
     })
 }
 
@@ -557,17 +591,4 @@ async fn stacks_js(plan: &Plan) -> Result<f64, String> {
         );
     }
     Ok(median(rates.into_iter()))
-}
-
-/// The peak resident set of a running process (`VmHWM`), kB.
-fn peak_memory_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
 }

@@ -9,6 +9,8 @@
 //!   kind), txids;
 //! - [`signature`]: sighashes, key recovery and signer checks, single and multi-signature,
 //!   origin and sponsor; [`PrivateKey`] signs;
+//! - [`recovery`]: public-key recovery, with libsecp256k1 (the default `libsecp256k1`
+//!   feature) or k256 (pure Rust, the feature off);
 //! - [`message`]: message signing and SIP-018 structured data;
 //! - [`exact`]: the `exact` x402 scheme in STX and SIP-010 tokens (sBTC, USDCx):
 //!   [`exact::ExactStacksClient`] signs payments, [`exact::ExactStacksFacilitator`] verifies
@@ -26,6 +28,7 @@ mod key;
 pub mod message;
 pub mod network;
 pub mod node;
+pub mod recovery;
 pub mod signature;
 pub mod transaction;
 

@@ -8,11 +8,12 @@
 //! signs with auth type 0x04; a sponsor signs after it, from the origin's last postsign, with
 //! 0x05.
 
-use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use k256::ecdsa::VerifyingKey;
 
 use crate::address::{StacksAddress, hash_p2sh, hash_p2wpkh, hash_p2wsh};
 use crate::hash::{hash160, sha512_256};
 use crate::key::{KeyError, PrivateKey, encode_public_key};
+use crate::recovery::{self, RecoveredKey};
 use crate::transaction::{
     AUTH_SPONSORED, AUTH_STANDARD, AuthField, Authorization, HashMode, KeyEncoding, MultiSig,
     SingleSig, SpendingCondition, Transaction,
@@ -118,9 +119,7 @@ pub fn recover_vrs(
     signature: &[u8; 65],
     high_s: HighS,
 ) -> Result<VerifyingKey, SignatureError> {
-    let mut rs = [0u8; 64];
-    rs.copy_from_slice(&signature[1..]);
-    recover(digest, &rs, signature[0], high_s)
+    recover_vrs_key(digest, signature, high_s).map(|key| key.to_verifying_key())
 }
 
 /// The public key that made an `[r][s][recovery id]` signature over `digest`.
@@ -131,27 +130,17 @@ pub fn recover_rsv(
 ) -> Result<VerifyingKey, SignatureError> {
     let mut rs = [0u8; 64];
     rs.copy_from_slice(&signature[..64]);
-    recover(digest, &rs, signature[64], high_s)
+    recovery::recover(digest, &rs, signature[64], high_s).map(|key| key.to_verifying_key())
 }
 
-fn recover(
+fn recover_vrs_key(
     digest: &[u8; 32],
-    rs: &[u8; 64],
-    recovery: u8,
+    signature: &[u8; 65],
     high_s: HighS,
-) -> Result<VerifyingKey, SignatureError> {
-    let mut recovery = RecoveryId::from_byte(recovery).ok_or(SignatureError::Malformed)?;
-    let mut signature = Signature::from_slice(rs).map_err(|_| SignatureError::Malformed)?;
-    if let Some(low) = signature.normalize_s() {
-        if high_s == HighS::Refuse {
-            return Err(SignatureError::HighS);
-        }
-        // (r, n − s) is the same signature for the key whose R has the other parity.
-        signature = low;
-        recovery = RecoveryId::new(!recovery.is_y_odd(), recovery.is_x_reduced());
-    }
-    VerifyingKey::recover_from_prehash(digest, &signature, recovery)
-        .map_err(|_| SignatureError::Unrecoverable)
+) -> Result<RecoveredKey, SignatureError> {
+    let mut rs = [0u8; 64];
+    rs.copy_from_slice(&signature[1..]);
+    recovery::recover(digest, &rs, signature[0], high_s)
 }
 
 impl Transaction {
@@ -257,8 +246,8 @@ fn verify_single(
     high_s: HighS,
 ) -> Result<(Vec<Vec<u8>>, [u8; 32]), SignatureError> {
     let presign = presign_sighash(sighash, auth_type, condition.fee, condition.nonce);
-    let key = recover_vrs(&presign, &condition.signature, high_s)?;
-    let key = encode_public_key(&key, condition.key_encoding);
+    let key = recover_vrs_key(&presign, &condition.signature, high_s)?;
+    let key = key.encode(condition.key_encoding);
     let hash = match condition.hash_mode {
         HashMode::P2wpkh => {
             if condition.key_encoding == KeyEncoding::Uncompressed {
@@ -299,9 +288,9 @@ fn verify_multi(
                 signature,
             } => {
                 let presign = presign_sighash(&current, auth_type, condition.fee, condition.nonce);
-                let key = recover_vrs(&presign, signature, high_s)?;
+                let key = recover_vrs_key(&presign, signature, high_s)?;
                 uncompressed |= *encoding == KeyEncoding::Uncompressed;
-                keys.push(encode_public_key(&key, *encoding));
+                keys.push(key.encode(*encoding));
                 signatures += 1;
                 if sequential {
                     current = postsign_sighash(&presign, *encoding, signature);
