@@ -306,10 +306,14 @@ const LIMITS: &str = "\
 ## What limits the figures
 
 - Paid requests and settlements are bound by anvil: under load it runs at 100% of a core
-  while coinslot's server uses about a quarter of one, and each block it mines takes longer
-  than the one before (hence a fresh chain per peer, `--prune-history 64`, and modest runs).
-  coinslot makes one `eth_call` to verify a valid payment and, to settle, one gas estimate
-  (fees are estimated once a second), the transaction and the receipt.
+  while coinslot's server uses about a quarter of one. With automine every settlement is a
+  block, and anvil rebuilds the whole state trie for each block (keccak and `alloy_trie`
+  are about 40% of its profile), while every EIP-3009 payment adds a storage slot (its
+  nonce): on one chain, coinslot's paid rate at 32 connections falls from about 500/s in
+  the first 500 payments to about 220/s in the third (hence fresh chains, and modest runs).
+  coinslot asks the node once to verify a valid payment (`eth_call`) and, to settle, once
+  to simulate it (`eth_call`; the gas limit is learned from the first estimate of the
+  function), then sends it and reads the receipt; fees are estimated once a second.
 - x402-rs waits for receipts through alloy's watcher on an RPC client built as non-local,
   which polls every 7 s: once a receipt is not back at the first look, a settlement takes
   about 7 s (its first runs on a fresh chain are fast).
@@ -535,10 +539,12 @@ fn setup(w: &mut String, figures: &Figures) {
     let _ = writeln!(
         w,
         "- Every peer serves the same route, `GET /weather` at $0.001 in USDC on `eip155:84532`, \
-         each on a fresh anvil (automine, `--prune-history 64`) with the testkit's EIP-3009 token \
-         at the Base Sepolia USDC \
-         address, with its facilitator in-process and one settlement key. Each server runs in its \
-         own process, started fresh; the peers run one after another.\n\
+         with the testkit's EIP-3009 token at the Base Sepolia USDC address on anvil (automine, \
+         `--prune-history 64`), with its facilitator in-process and one settlement key. Each \
+         server runs in its own process, started fresh; the peers run one after another. The \
+         paid runs on one connection and those on many each start on a fresh chain and server \
+         (the 402 runs share the first), and so do the facilitators' runs: every peer's set of \
+         runs starts from the same chain state.\n\
          - The load driver (`coinslot-bench`, `benches/src/load.rs`) keeps a fixed number of \
          HTTP/1.1 keep-alive connections, each sending its next request when the last answer is \
          read, and times every request. Paid loads are pre-signed, one payment per request.\n\

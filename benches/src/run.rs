@@ -328,8 +328,7 @@ pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
     let mut servers = Vec::new();
     for peer in Peer::ALL.into_iter().filter(wanted) {
         eprintln!("==> {}: server", peer.name());
-        let setup = Setup::start(bin_dir).await?;
-        servers.push(measure_server(&setup, plan, peer).await?);
+        servers.push(measure_server(bin_dir, plan, peer).await?);
     }
     let mut facilitators = Vec::new();
     for peer in [Peer::Coinslot, Peer::X402Rs, Peer::Reference]
@@ -378,8 +377,13 @@ async fn clean(
     Ok(outcome)
 }
 
-async fn measure_server(setup: &Setup, plan: &Plan, peer: Peer) -> Result<ServerFigures, String> {
-    let process = setup.server(peer)?;
+/// The 402 runs and the paid runs on one connection against one server on a fresh chain; the
+/// paid runs on `plan.connections` against another, on a chain of its own, so that each set of
+/// paid runs starts from the same state whatever a peer served before (anvil's blocks cost
+/// more as its state grows, and a slow peer would otherwise leave a smaller one).
+async fn measure_server(bin_dir: &Path, plan: &Plan, peer: Peer) -> Result<ServerFigures, String> {
+    let first = Setup::start(bin_dir).await?;
+    let process = first.server(peer)?;
     let url = process.url().trim_end_matches('/').to_owned();
     let what = |part: &str| format!("{} {part}", peer.name());
 
@@ -418,28 +422,43 @@ async fn measure_server(setup: &Setup, plan: &Plan, peer: Peer) -> Result<Server
         )
     });
 
-    let paid = match peer {
-        Peer::Axum => None,
-        _ => Some(measure_paid(setup, plan, &url, &what("paid")).await?),
-    };
+    if peer == Peer::Axum {
+        return Ok(ServerFigures {
+            peer,
+            challenge,
+            challenge_cpu_us,
+            pinned,
+            paid: None,
+            peak_kb: host::peak_memory_kb(process.id()),
+        });
+    }
+    let serial = measure_paid(&first, plan, &url, &what("paid"), 1).await?;
+    let first_peak = host::peak_memory_kb(process.id());
+    drop(process);
+    drop(first);
+
+    let second = Setup::start(bin_dir).await?;
+    let process = second.server(peer)?;
+    let url = process.url().trim_end_matches('/').to_owned();
+    let concurrent = measure_paid(&second, plan, &url, &what("paid"), plan.connections).await?;
     Ok(ServerFigures {
         peer,
         challenge,
         challenge_cpu_us,
         pinned,
-        paid,
-        peak_kb: host::peak_memory_kb(process.id()),
+        paid: Some((serial, concurrent)),
+        peak_kb: first_peak.max(host::peak_memory_kb(process.id())),
     })
 }
 
-/// Paid requests on one connection, then on `plan.connections`; every 200 must be a transfer
-/// on the chain.
+/// Paid requests on `connections` connections; every 200 must be a transfer on the chain.
 async fn measure_paid(
     setup: &Setup,
     plan: &Plan,
     url: &str,
     what: &str,
-) -> Result<(Stat, Stat), String> {
+    connections: usize,
+) -> Result<Stat, String> {
     let challenge = load::fetch(url, ROUTE).await?;
     let required: PaymentRequired = challenge
         .headers()
@@ -481,24 +500,20 @@ async fn measure_paid(
     served += clean(&format!("{what} warm-up"), url, 1, jobs(2).await?, expect)
         .await?
         .served;
-    let mut stats = Vec::new();
-    for connections in [1, plan.connections] {
-        let count = if connections == 1 {
-            plan.paid_serial
-        } else {
-            plan.paid_concurrent
-        };
-        let mut runs = Vec::new();
-        for _ in 0..plan.runs {
-            let work = jobs(count).await?;
-            let outcome = clean(what, url, connections, work, expect).await?;
-            served += outcome.served;
-            runs.push(outcome);
-        }
-        stats.push(Stat::median(&runs));
+    let count = if connections == 1 {
+        plan.paid_serial
+    } else {
+        plan.paid_concurrent
+    };
+    let mut runs = Vec::new();
+    for _ in 0..plan.runs {
+        let work = jobs(count).await?;
+        let outcome = clean(what, url, connections, work, expect).await?;
+        served += outcome.served;
+        runs.push(outcome);
     }
     setup.check_paid(what, before, served).await?;
-    Ok((stats[0], stats[1]))
+    Ok(Stat::median(&runs))
 }
 
 async fn measure_facilitator(

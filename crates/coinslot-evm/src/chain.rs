@@ -2,7 +2,7 @@
 //! settlement transactions are signed by one of several facilitator keys, each with its own
 //! nonce manager, under a gas price cap.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::IntoFuture as _;
 use std::sync::Mutex;
@@ -28,6 +28,11 @@ const FIRST_RECEIPT_POLL: Duration = Duration::from_millis(2);
 /// Headroom over the node's gas estimate, in percent: state can move between the estimate and
 /// inclusion (a warm slot going cold), and an out-of-gas revert costs more than the margin.
 const GAS_HEADROOM_PERCENT: u64 = 20;
+/// The gas limit later calls of the same function get, as a multiple of its first estimate.
+/// A limit is a cap, not a price (the fee is paid on the gas used), so a wide one costs
+/// nothing, and it covers what moves the figure between calls: storage slots set from zero
+/// (a payee's first balance) or found warm.
+const LEARNED_GAS_FACTOR: u64 = 2;
 
 /// One EVM chain: a provider for reads and the facilitator's keys for settlement.
 ///
@@ -55,6 +60,10 @@ pub struct EvmChain {
     known_contracts: Mutex<HashSet<Address>>,
     /// The last fee estimate and when it was made: settlements sent together share it.
     recent_fees: Mutex<Option<(Instant, (u128, u128))>>,
+    /// Gas limits learned per contract and function ([`LEARNED_GAS_FACTOR`] × the first
+    /// estimate): a later call is simulated once with `eth_call` rather than estimated, which
+    /// makes the node run it several times.
+    gas_limits: Mutex<HashMap<(Address, [u8; 4]), u64>>,
 }
 
 /// How long a fee estimate serves: well under a block on the chains x402 settles on, so a
@@ -175,8 +184,17 @@ impl EvmChainBuilder {
             receipt_timeout: self.receipt_timeout,
             known_contracts: Mutex::new(HashSet::new()),
             recent_fees: Mutex::new(None),
+            gas_limits: Mutex::new(HashMap::new()),
         })
     }
+}
+
+/// The first four bytes of a call: the function it calls.
+fn selector(input: &[u8]) -> [u8; 4] {
+    let mut selector = [0u8; 4];
+    let n = input.len().min(4);
+    selector[..n].copy_from_slice(&input[..n]);
+    selector
 }
 
 /// Why a call or a transaction did not go through.
@@ -306,25 +324,23 @@ impl EvmChain {
             .is_ok_and(|known| known.contains(&address))
     }
 
-    /// Signs and sends a call to `to` from the next facilitator key. The node's gas estimate
-    /// doubles as the last simulation: a call that would revert is not sent.
+    /// Signs and sends a call to `to` from the next facilitator key, after simulating it as
+    /// that key: a call that would revert is not sent.
     pub(crate) async fn send(&self, to: Address, input: Bytes) -> Result<TxHash, ChainFailure> {
         let index = self.next_account.fetch_add(1, Ordering::Relaxed) % self.accounts.len();
         let account = &self.accounts[index];
+        let function = selector(&input);
         let request = TransactionRequest::default()
             .with_from(account.address)
             .with_to(to)
             .with_input(input)
             .with_chain_id(self.chain_id);
-        // One round trip for both: the estimate and the fees do not depend on each other.
-        let (gas, fees) = futures_util::join!(
-            self.provider.estimate_gas(request.clone()).into_future(),
-            self.fees()
-        );
-        let gas = gas.map_err(|e| ChainFailure::from_rpc("eth_estimateGas", e))?;
+        // One round trip for both: the simulation and the fees do not depend on each other.
+        let (gas_limit, fees) =
+            futures_util::join!(self.simulate(request.clone(), (to, function)), self.fees());
         let (max_fee, priority_fee) = fees?;
         let request = request
-            .with_gas_limit(gas.saturating_add(gas * GAS_HEADROOM_PERCENT / 100))
+            .with_gas_limit(gas_limit?)
             .with_max_fee_per_gas(max_fee)
             .with_max_priority_fee_per_gas(priority_fee);
 
@@ -352,6 +368,44 @@ impl EvmChain {
                 Err(failure)
             }
         }
+    }
+
+    /// Simulates `request` and answers the gas limit to send it with. The first call of a
+    /// function on a contract is estimated (the estimate is the simulation); later ones run
+    /// once with `eth_call` under the learned limit, so a limit too low fails here, not on
+    /// chain. A learned limit that fails is forgotten and the call estimated again, which
+    /// tells a revert from a limit too low.
+    async fn simulate(
+        &self,
+        request: TransactionRequest,
+        function: (Address, [u8; 4]),
+    ) -> Result<u64, ChainFailure> {
+        let learned = self
+            .gas_limits
+            .lock()
+            .ok()
+            .and_then(|limits| limits.get(&function).copied());
+        if let Some(limit) = learned {
+            let call = request.clone().with_gas_limit(limit);
+            match self.provider.call(call).await {
+                Ok(_) => return Ok(limit),
+                Err(_) => {
+                    if let Ok(mut limits) = self.gas_limits.lock() {
+                        limits.remove(&function);
+                    }
+                }
+            }
+        }
+        let gas = self
+            .provider
+            .estimate_gas(request)
+            .into_future()
+            .await
+            .map_err(|e| ChainFailure::from_rpc("eth_estimateGas", e))?;
+        if let Ok(mut limits) = self.gas_limits.lock() {
+            limits.insert(function, gas.saturating_mul(LEARNED_GAS_FACTOR));
+        }
+        Ok(gas.saturating_add(gas * GAS_HEADROOM_PERCENT / 100))
     }
 
     async fn sign_and_send(&self, request: TransactionRequest) -> Result<TxHash, ChainFailure> {

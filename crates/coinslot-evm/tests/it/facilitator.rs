@@ -32,6 +32,21 @@ async fn balances(chain: &LocalChain) -> (U256, U256) {
     )
 }
 
+/// The receipt of a successful settlement.
+async fn receipt_of(
+    chain: &LocalChain,
+    settled: &coinslot_core::SettleResponse,
+) -> alloy::rpc::types::TransactionReceipt {
+    assert!(settled.success, "{settled:?}");
+    let hash: B256 = settled.transaction().parse().unwrap();
+    chain
+        .provider()
+        .get_transaction_receipt(hash)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_valid_payment_verifies_settles_and_moves_exactly_the_amount() {
     let chain = LocalChain::start().await.unwrap();
@@ -47,16 +62,9 @@ async fn a_valid_payment_verifies_settles_and_moves_exactly_the_amount() {
     assert_eq!(verified.payer.as_deref(), Some(payer.as_str()));
 
     let settled = exact.settle(&request).await.unwrap();
-    assert!(settled.success, "{settled:?}");
     assert_eq!(settled.network.as_str(), "eip155:84532");
     assert_eq!(settled.payer.as_deref(), Some(payer.as_str()));
-    let hash: B256 = settled.transaction().parse().unwrap();
-    let receipt = chain
-        .provider()
-        .get_transaction_receipt(hash)
-        .await
-        .unwrap()
-        .unwrap();
+    let receipt = receipt_of(&chain, &settled).await;
     assert!(receipt.status());
     assert_eq!(
         receipt.from,
@@ -498,21 +506,67 @@ async fn several_keys_settle_many_payments_at_once_without_nonce_collisions() {
     let mut senders = std::collections::HashSet::new();
     let mut hashes = std::collections::HashSet::new();
     for settled in results {
-        let settled = settled.unwrap();
-        assert!(settled.success, "{settled:?}");
-        let hash: B256 = settled.transaction().parse().unwrap();
-        let receipt = chain
-            .provider()
-            .get_transaction_receipt(hash)
-            .await
-            .unwrap()
-            .unwrap();
+        let receipt = receipt_of(&chain, &settled.unwrap()).await;
         senders.insert(receipt.from);
-        hashes.insert(hash);
+        hashes.insert(receipt.transaction_hash);
     }
     assert_eq!(hashes.len(), 12);
     assert_eq!(senders.len(), 3, "round-robin over the keys");
     assert_eq!(balances(&chain).await.1, U256::from(12 * AMOUNT));
+}
+
+#[tokio::test]
+async fn later_settlements_use_the_learned_gas_limit_even_for_a_costlier_transfer() {
+    let chain = LocalChain::start().await.unwrap();
+    let exact = facilitator(&chain).await;
+    let payer = chain.accounts().payer.clone();
+    let gas_limit_of = |settled: coinslot_core::SettleResponse| {
+        let chain = &chain;
+        async move {
+            let receipt = receipt_of(chain, &settled).await;
+            assert!(receipt.status());
+            let tx = chain
+                .provider()
+                .get_transaction_by_hash(receipt.transaction_hash)
+                .await
+                .unwrap()
+                .unwrap();
+            (
+                alloy::consensus::Transaction::gas_limit(&tx),
+                receipt.gas_used,
+            )
+        }
+    };
+    // The cheapest transfer first, to the payer itself (no balance set from zero): the
+    // estimate the limit is learned from.
+    let to_self = requirements(payer.address(), AMOUNT);
+    let first = request(
+        &to_self,
+        &signed(&payer, authorization(payer.address(), &to_self)),
+    );
+    let (estimated, cheap_used) = gas_limit_of(exact.settle(&first).await.unwrap()).await;
+    // Then a payee whose balance starts at zero: more gas, under the learned limit.
+    let fresh = Address::repeat_byte(0x77);
+    let to_fresh = requirements(fresh, AMOUNT);
+    let second = request(
+        &to_fresh,
+        &signed(&payer, authorization(payer.address(), &to_fresh)),
+    );
+    let (learned, costly_used) = gas_limit_of(exact.settle(&second).await.unwrap()).await;
+    assert!(costly_used > cheap_used, "{costly_used} vs {cheap_used}");
+    // The first went out at the estimate E plus 20%, the second at the learned 2E.
+    assert!(
+        (learned * 3).abs_diff(estimated * 5) <= 10 && learned > costly_used,
+        "estimated {estimated}, learned {learned}, used {costly_used}"
+    );
+    assert_eq!(chain.usdc_balance(fresh).await.unwrap(), U256::from(AMOUNT));
+    // A payment that would revert is still refused before sending, under the learned limit.
+    let again = exact.settle(&second).await.unwrap();
+    assert_eq!(
+        again.error_reason,
+        Some(ErrorReason::InvalidExactEvmNonceAlreadyUsed)
+    );
+    assert_eq!(again.transaction(), "");
 }
 
 #[tokio::test]
