@@ -77,7 +77,8 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
     let _ = writeln!(
         w,
         "`GET /weather` without a payment, {} connections, {} runs of {} s (bare axum answers \
-         its plain 200). {} The server's CPU time per request comes from `/proc`.",
+         its plain 200), the servers in turn, one run each per round, so that the machine's \
+         drift falls on all alike. {} The server's CPU time per request comes from `/proc`.",
         plan.connections,
         plan.challenge_runs,
         plan.challenge.as_secs_f64(),
@@ -549,9 +550,9 @@ fn setup(w: &mut String, figures: &Figures) {
          with the testkit's EIP-3009 token at the Base Sepolia USDC address on anvil (automine, \
          `--prune-history 64`), with its facilitator in-process and one settlement key. Each \
          server runs in its own process, started fresh; the peers run one after another. The \
-         paid runs on one connection and those on many each start on a fresh chain and server \
-         (the 402 runs share the first), and so do the facilitators' runs: every peer's set of \
-         runs starts from the same chain state.\n\
+         paid runs on one connection and those on many each start on a fresh chain and server, \
+         and so do the facilitators' runs: every peer's set of runs starts from the same chain \
+         state.\n\
          - The load driver (`coinslot-bench`, `benches/src/load.rs`) keeps a fixed number of \
          HTTP/1.1 keep-alive connections, each sending its next request when the last answer is \
          read, and times every request. Paid loads are pre-signed, one payment per request.\n\

@@ -325,10 +325,26 @@ impl Setup {
 /// `x402-rs-peer`.
 pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
     let wanted = |peer: &Peer| plan.only.is_empty() || plan.only.contains(peer);
+    let peers: Vec<Peer> = Peer::ALL.into_iter().filter(wanted).collect();
+    eprintln!("==> the 402, every server in turn");
+    let challenges = measure_challenges(bin_dir, plan, &peers).await?;
     let mut servers = Vec::new();
-    for peer in Peer::ALL.into_iter().filter(wanted) {
-        eprintln!("==> {}: server", peer.name());
-        servers.push(measure_server(bin_dir, plan, peer).await?);
+    for (peer, challenge) in peers.into_iter().zip(challenges) {
+        let (paid, paid_peak_kb) = if peer == Peer::Axum {
+            (None, None)
+        } else {
+            eprintln!("==> {}: paid", peer.name());
+            let (serial, concurrent, peak) = measure_paid_sets(bin_dir, plan, peer).await?;
+            (Some((serial, concurrent)), peak)
+        };
+        servers.push(ServerFigures {
+            peer,
+            challenge: challenge.stat,
+            challenge_cpu_us: challenge.cpu_us,
+            pinned: challenge.pinned,
+            paid,
+            peak_kb: challenge.peak_kb.max(paid_peak_kb),
+        });
     }
     let mut facilitators = Vec::new();
     for peer in [Peer::Coinslot, Peer::X402Rs, Peer::Reference]
@@ -377,78 +393,95 @@ async fn clean(
     Ok(outcome)
 }
 
-/// The 402 runs and the paid runs on one connection against one server on a fresh chain; the
-/// paid runs on `plan.connections` against another, on a chain of its own, so that each set of
-/// paid runs starts from the same state whatever a peer served before (anvil's blocks cost
-/// more as its state grows, and a slow peer would otherwise leave a smaller one).
-async fn measure_server(bin_dir: &Path, plan: &Plan, peer: Peer) -> Result<ServerFigures, String> {
-    let first = Setup::start(bin_dir).await?;
-    let process = first.server(peer)?;
-    let url = process.url().trim_end_matches('/').to_owned();
-    let what = |part: &str| format!("{} {part}", peer.name());
+/// One server's 402 runs.
+struct Challenge {
+    stat: Stat,
+    cpu_us: Option<(f64, f64)>,
+    pinned: bool,
+    peak_kb: Option<u64>,
+}
 
-    let expect = Expect {
-        status: if peer == Peer::Axum { 200 } else { 402 },
-        body: None,
-    };
-    let challenge = Work::Repeat(Job::get(ROUTE), plan.challenge);
-    let warmup = Work::Repeat(Job::get(ROUTE), plan.warmup);
-    // The light path is measured with the server and the driver each on a core of its own.
-    let split = host::SplitCpus::new(process.id());
-    clean(&what("warm-up"), &url, plan.connections, warmup, expect).await?;
-    let mut runs = Vec::new();
-    let mut cpu_per_request = Vec::new();
+/// The 402 runs of every server, round by round (one run of each server per round), so that
+/// the machine's drift over minutes falls on all of them alike. The servers share one chain,
+/// which the 402 never touches. Each run puts its server and the driver on cores of their own.
+async fn measure_challenges(
+    bin_dir: &Path,
+    plan: &Plan,
+    peers: &[Peer],
+) -> Result<Vec<Challenge>, String> {
+    let setup = Setup::start(bin_dir).await?;
+    let mut servers = Vec::new();
+    for &peer in peers {
+        let process = setup.server(peer)?;
+        let url = process.url().trim_end_matches('/').to_owned();
+        let expect = Expect {
+            status: if peer == Peer::Axum { 200 } else { 402 },
+            body: None,
+        };
+        let warmup = Work::Repeat(Job::get(ROUTE), plan.warmup);
+        let what = format!("{} warm-up", peer.name());
+        clean(&what, &url, plan.connections, warmup, expect).await?;
+        servers.push((peer, process, url, expect));
+    }
+    let mut runs: Vec<Vec<Outcome>> = peers.iter().map(|_| Vec::new()).collect();
+    let mut cpu: Vec<Vec<(f64, f64)>> = peers.iter().map(|_| Vec::new()).collect();
+    let mut pinned = vec![true; peers.len()];
     for _ in 0..plan.challenge_runs {
-        let work = challenge.clone();
-        let cpu_before = host::cpu_time(process.id());
-        let outcome = clean(&what("402"), &url, plan.connections, work, expect).await?;
-        if let (Some(before), Some(after)) = (cpu_before, host::cpu_time(process.id())) {
-            let per_request =
-                |a: Duration, b: Duration| (a - b).as_secs_f64() * 1e6 / outcome.served as f64;
-            cpu_per_request.push((
-                per_request(after.user, before.user),
-                per_request(after.system, before.system),
-            ));
+        for (i, (peer, process, url, expect)) in servers.iter().enumerate() {
+            let split = host::SplitCpus::new(process.id());
+            pinned[i] &= split.is_some();
+            let work = Work::Repeat(Job::get(ROUTE), plan.challenge);
+            let before = host::cpu_time(process.id());
+            let what = format!("{} 402", peer.name());
+            let outcome = clean(&what, url, plan.connections, work, *expect).await?;
+            if let (Some(before), Some(after)) = (before, host::cpu_time(process.id())) {
+                let per_request =
+                    |a: Duration, b: Duration| (a - b).as_secs_f64() * 1e6 / outcome.served as f64;
+                cpu[i].push((
+                    per_request(after.user, before.user),
+                    per_request(after.system, before.system),
+                ));
+            }
+            runs[i].push(outcome);
         }
-        runs.push(outcome);
     }
-    let pinned = split.is_some();
-    drop(split);
-    let challenge = Stat::median(&runs);
-    let challenge_cpu_us = (cpu_per_request.len() == runs.len()).then(|| {
-        (
-            median(cpu_per_request.iter().map(|c| c.0)),
-            median(cpu_per_request.iter().map(|c| c.1)),
-        )
-    });
-
-    if peer == Peer::Axum {
-        return Ok(ServerFigures {
-            peer,
-            challenge,
-            challenge_cpu_us,
+    Ok(servers
+        .iter()
+        .zip(runs.iter().zip(cpu).zip(pinned))
+        .map(|((_, process, _, _), ((runs, cpu), pinned))| Challenge {
+            stat: Stat::median(runs),
+            cpu_us: (cpu.len() == runs.len()).then(|| {
+                (
+                    median(cpu.iter().map(|c| c.0)),
+                    median(cpu.iter().map(|c| c.1)),
+                )
+            }),
             pinned,
-            paid: None,
             peak_kb: host::peak_memory_kb(process.id()),
-        });
-    }
-    let serial = measure_paid(&first, plan, &url, &what("paid"), 1).await?;
-    let first_peak = host::peak_memory_kb(process.id());
-    drop(process);
-    drop(first);
+        })
+        .collect())
+}
 
-    let second = Setup::start(bin_dir).await?;
-    let process = second.server(peer)?;
-    let url = process.url().trim_end_matches('/').to_owned();
-    let concurrent = measure_paid(&second, plan, &url, &what("paid"), plan.connections).await?;
-    Ok(ServerFigures {
-        peer,
-        challenge,
-        challenge_cpu_us,
-        pinned,
-        paid: Some((serial, concurrent)),
-        peak_kb: first_peak.max(host::peak_memory_kb(process.id())),
-    })
+/// The paid runs on one connection, then those on `plan.connections`, each set against a
+/// server of its own on a fresh chain, so that each starts from the same state whatever a peer
+/// served before (anvil's blocks cost more as its state grows, and a slow peer would otherwise
+/// leave a smaller one). Answers the two medians and the servers' larger peak memory.
+async fn measure_paid_sets(
+    bin_dir: &Path,
+    plan: &Plan,
+    peer: Peer,
+) -> Result<(Stat, Stat, Option<u64>), String> {
+    let what = format!("{} paid", peer.name());
+    let mut stats = Vec::new();
+    let mut peak = None;
+    for connections in [1, plan.connections] {
+        let setup = Setup::start(bin_dir).await?;
+        let process = setup.server(peer)?;
+        let url = process.url().trim_end_matches('/').to_owned();
+        stats.push(measure_paid(&setup, plan, &url, &what, connections).await?);
+        peak = peak.max(host::peak_memory_kb(process.id()));
+    }
+    Ok((stats[0], stats[1], peak))
 }
 
 /// Paid requests on `connections` connections; every 200 must be a transfer on the chain.
