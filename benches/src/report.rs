@@ -330,7 +330,8 @@ const LIMITS: &str = "\
   `PAYMENT-REQUIRED` header, and the v1 body that legacy clients read) where bare axum sends
   about 150. Bare axum serving those same bytes from a static handler measured within a few
   percent of coinslot (10.0 µs against 10.6 µs per request, one run). On this virtual machine
-  a 402 run's rate drifts by ±15% from run to run, more than the servers differ.
+  a 402 run's rate drifts by ±15% over minutes, more than the servers differ: hence the
+  servers' runs in turn, and the CPU time per request beside the rate.
 ";
 
 fn facilitator_table(
