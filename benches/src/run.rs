@@ -175,7 +175,7 @@ pub struct ServerFigures {
     pub pinned: bool,
     /// Paid requests on one connection, and on `connections`; `None` for bare axum.
     pub paid: Option<(Stat, Stat)>,
-    /// Peak resident memory of the server process (VmHWM), kB.
+    /// Peak resident memory (VmHWM) of its server processes, the largest, kB.
     pub peak_kb: Option<u64>,
 }
 
@@ -327,24 +327,12 @@ pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
     let wanted = |peer: &Peer| plan.only.is_empty() || plan.only.contains(peer);
     let peers: Vec<Peer> = Peer::ALL.into_iter().filter(wanted).collect();
     eprintln!("==> the 402, every server in turn");
-    let challenges = measure_challenges(bin_dir, plan, &peers).await?;
-    let mut servers = Vec::new();
-    for (peer, challenge) in peers.into_iter().zip(challenges) {
-        let (paid, paid_peak_kb) = if peer == Peer::Axum {
-            (None, None)
-        } else {
-            eprintln!("==> {}: paid", peer.name());
-            let (serial, concurrent, peak) = measure_paid_sets(bin_dir, plan, peer).await?;
-            (Some((serial, concurrent)), peak)
-        };
-        servers.push(ServerFigures {
-            peer,
-            challenge: challenge.stat,
-            challenge_cpu_us: challenge.cpu_us,
-            pinned: challenge.pinned,
-            paid,
-            peak_kb: challenge.peak_kb.max(paid_peak_kb),
-        });
+    let mut servers = measure_challenges(bin_dir, plan, &peers).await?;
+    for server in servers.iter_mut().filter(|s| s.peer != Peer::Axum) {
+        eprintln!("==> {}: paid", server.peer.name());
+        let (serial, concurrent, peak) = measure_paid_sets(bin_dir, plan, server.peer).await?;
+        server.paid = Some((serial, concurrent));
+        server.peak_kb = server.peak_kb.max(peak);
     }
     let mut facilitators = Vec::new();
     for peer in [Peer::Coinslot, Peer::X402Rs, Peer::Reference]
@@ -393,22 +381,27 @@ async fn clean(
     Ok(outcome)
 }
 
-/// One server's 402 runs.
-struct Challenge {
-    stat: Stat,
-    cpu_us: Option<(f64, f64)>,
+/// One server under its 402 runs.
+struct ChallengedServer {
+    peer: Peer,
+    process: ServiceProcess,
+    url: String,
+    expect: Expect,
+    runs: Vec<Outcome>,
+    /// Server CPU per request of each run, µs: user, kernel.
+    cpu_us: Vec<(f64, f64)>,
     pinned: bool,
-    peak_kb: Option<u64>,
 }
 
 /// The 402 runs of every server, round by round (one run of each server per round), so that
 /// the machine's drift over minutes falls on all of them alike. The servers share one chain,
 /// which the 402 never touches. Each run puts its server and the driver on cores of their own.
+/// Answers each server's figures without paid runs.
 async fn measure_challenges(
     bin_dir: &Path,
     plan: &Plan,
     peers: &[Peer],
-) -> Result<Vec<Challenge>, String> {
+) -> Result<Vec<ServerFigures>, String> {
     let setup = Setup::start(bin_dir).await?;
     let mut servers = Vec::new();
     for &peer in peers {
@@ -421,43 +414,50 @@ async fn measure_challenges(
         let warmup = Work::Repeat(Job::get(ROUTE), plan.warmup);
         let what = format!("{} warm-up", peer.name());
         clean(&what, &url, plan.connections, warmup, expect).await?;
-        servers.push((peer, process, url, expect));
+        servers.push(ChallengedServer {
+            peer,
+            process,
+            url,
+            expect,
+            runs: Vec::new(),
+            cpu_us: Vec::new(),
+            pinned: true,
+        });
     }
-    let mut runs: Vec<Vec<Outcome>> = peers.iter().map(|_| Vec::new()).collect();
-    let mut cpu: Vec<Vec<(f64, f64)>> = peers.iter().map(|_| Vec::new()).collect();
-    let mut pinned = vec![true; peers.len()];
     for _ in 0..plan.challenge_runs {
-        for (i, (peer, process, url, expect)) in servers.iter().enumerate() {
-            let split = host::SplitCpus::new(process.id());
-            pinned[i] &= split.is_some();
+        for server in &mut servers {
+            let pid = server.process.id();
+            let split = host::SplitCpus::new(pid);
+            server.pinned &= split.is_some();
             let work = Work::Repeat(Job::get(ROUTE), plan.challenge);
-            let before = host::cpu_time(process.id());
-            let what = format!("{} 402", peer.name());
-            let outcome = clean(&what, url, plan.connections, work, *expect).await?;
-            if let (Some(before), Some(after)) = (before, host::cpu_time(process.id())) {
+            let before = host::cpu_time(pid);
+            let what = format!("{} 402", server.peer.name());
+            let outcome = clean(&what, &server.url, plan.connections, work, server.expect).await?;
+            if let (Some(before), Some(after)) = (before, host::cpu_time(pid)) {
                 let per_request =
                     |a: Duration, b: Duration| (a - b).as_secs_f64() * 1e6 / outcome.served as f64;
-                cpu[i].push((
+                server.cpu_us.push((
                     per_request(after.user, before.user),
                     per_request(after.system, before.system),
                 ));
             }
-            runs[i].push(outcome);
+            server.runs.push(outcome);
         }
     }
     Ok(servers
         .iter()
-        .zip(runs.iter().zip(cpu).zip(pinned))
-        .map(|((_, process, _, _), ((runs, cpu), pinned))| Challenge {
-            stat: Stat::median(runs),
-            cpu_us: (cpu.len() == runs.len()).then(|| {
+        .map(|server| ServerFigures {
+            peer: server.peer,
+            challenge: Stat::median(&server.runs),
+            challenge_cpu_us: (server.cpu_us.len() == server.runs.len()).then(|| {
                 (
-                    median(cpu.iter().map(|c| c.0)),
-                    median(cpu.iter().map(|c| c.1)),
+                    median(server.cpu_us.iter().map(|c| c.0)),
+                    median(server.cpu_us.iter().map(|c| c.1)),
                 )
             }),
-            pinned,
-            peak_kb: host::peak_memory_kb(process.id()),
+            pinned: server.pinned,
+            paid: None,
+            peak_kb: host::peak_memory_kb(server.process.id()),
         })
         .collect())
 }
