@@ -23,10 +23,11 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "cargo test"
 cargo test --workspace --locked
 
-# coinslot-stacks recovers keys with libsecp256k1 by default; the pure-Rust build (k256) must
-# keep building. That both give the same keys is a property test of `recovery`.
-step "coinslot-stacks without libsecp256k1"
-cargo build -p coinslot-stacks --no-default-features --locked
+# The scheme crates recover signers with libsecp256k1 by default; their pure-Rust builds (k256)
+# must keep building, warning-free. That both give the same answers is a property test of each
+# crate's `recovery` module.
+step "coinslot-evm and coinslot-stacks without libsecp256k1"
+cargo clippy -p coinslot-evm -p coinslot-stacks --no-default-features --locked -- -D warnings
 
 step "demo"
 cargo build --workspace --bins --locked --quiet

@@ -1,7 +1,7 @@
 //! Verification without any RPC, against its floor: the local checks of an `exact` EIP-3009
 //! payment and the decoding and signature checks of a Stacks transaction, each beside one raw
 //! secp256k1 public-key recovery (what every such check must do at least once), with k256 and
-//! with libsecp256k1 (the backend coinslot-stacks uses by default).
+//! with libsecp256k1 (the backend both scheme crates use by default).
 
 #![allow(missing_docs)]
 

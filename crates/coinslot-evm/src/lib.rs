@@ -15,5 +15,6 @@
 mod chain;
 mod contracts;
 pub mod exact;
+mod recovery;
 
 pub use chain::{DEFAULT_RECEIPT_TIMEOUT, EvmChain, EvmChainBuilder};

@@ -44,7 +44,7 @@ pub(super) async fn send(
             .send(wrapped.factory, wrapped.factory_calldata.clone())
             .await
         {
-            Ok(hash) => chain.wait_for_receipt(hash).await?,
+            Ok(sent) => chain.wait_for_receipt(sent).await?,
             Err(ChainFailure::Node(error)) => return Err(error),
             Err(failure) => {
                 return Ok(SettleResponse::failure(
@@ -69,8 +69,8 @@ pub(super) async fn send(
     }
 
     let input = transfer_calldata(verified);
-    let hash = match chain.send(verified.asset, input.clone()).await {
-        Ok(hash) => hash,
+    let sent = match chain.send(verified.asset, input.clone()).await {
+        Ok(sent) => sent,
         Err(ChainFailure::Node(error)) => return Err(error),
         Err(failure @ ChainFailure::GasPriceAboveCap { .. }) => {
             return Err(coinslot_core::Error::Chain {
@@ -95,10 +95,11 @@ pub(super) async fn send(
             });
         }
     };
+    let hash = sent.hash;
     // From here the transaction is out: a failing node can delay the answer, never turn it
     // into an error that would let the payment be tried again as if nothing had been sent.
     let answer = async {
-        match chain.wait_for_receipt(hash).await? {
+        match chain.wait_for_receipt(sent).await? {
             Some(receipt) => {
                 outcome_of(
                     chain,

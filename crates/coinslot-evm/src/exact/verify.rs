@@ -387,7 +387,7 @@ fn ecdsa_signer(hash: B256, signature: &[u8]) -> Option<(Address, u8, B256, B256
     if parsed.normalize_s().is_some() {
         return None;
     }
-    let signer = parsed.recover_address_from_prehash(&hash).ok()?;
+    let signer = crate::recovery::signer(&hash, &parsed)?;
     Some((
         signer,
         27 + u8::from(parity),
