@@ -173,17 +173,26 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
     let local = ns("evm/verify_local");
     let local_json = ns("evm/verify_local_from_json");
     let floor = ns("secp256k1/recover");
+    let libsecp_floor = ns("secp256k1/recover_libsecp256k1");
     line(
         w,
         "Without any RPC (criterion, one core): coinslot's local checks of a payment against one raw",
     );
     line(
         w,
-        "secp256k1 public-key recovery with k256, which they must do at least once.",
+        "secp256k1 public-key recovery, which they must do at least once: with k256 (the floor the",
     );
+    line(
+        w,
+        "goal names) and with libsecp256k1 (what coinslot-evm recovers with, its default",
+    );
+    line(w, "`libsecp256k1` feature).");
     line(w, "");
-    line(w, "| | median | per second | the floor's share |");
-    line(w, "|---|---:|---:|---:|");
+    line(
+        w,
+        "| | median | per second | k256 floor's share | libsecp256k1's share |",
+    );
+    line(w, "|---|---:|---:|---:|---:|");
     for (name, value) in [
         (
             "`ExactEvmFacilitator::verify_local` (parsed request)",
@@ -191,16 +200,19 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
         ),
         ("the same, from the JSON body", local_json),
         ("one k256 recovery (the floor)", floor),
+        ("one libsecp256k1 recovery", libsecp_floor),
     ] {
-        let share = match (floor, value) {
+        let share = |floor: Option<f64>| match (floor, value) {
             (Some(floor), Some(value)) => percent(floor / value),
             _ => "—".to_owned(),
         };
         let _ = writeln!(
             w,
-            "| {name} | {} | {} | {share} |",
+            "| {name} | {} | {} | {} | {} |",
             duration(value),
-            value.map_or("—".to_owned(), |v| rate(1e9 / v))
+            value.map_or("—".to_owned(), |v| rate(1e9 / v)),
+            share(floor),
+            share(libsecp_floor)
         );
     }
     line(w, "");
@@ -239,7 +251,6 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
     );
     line(w, "|---|---:|---:|---:|");
     let stacks = ns("stacks/decode_verify");
-    let libsecp_floor = ns("secp256k1/recover_libsecp256k1");
     let js_ns = 1e9 / figures.stacks_js;
     for (name, value, compared) in [
         ("coinslot-stacks (criterion)", stacks, false),
@@ -311,20 +322,22 @@ const LIMITS: &str = "\
   block, and anvil rebuilds the whole state trie for each block (keccak and `alloy_trie`
   are about 40% of its profile), while every EIP-3009 payment adds a storage slot (its
   nonce): on one chain, coinslot's paid rate at 32 connections falls from about 500/s in
-  the first 500 payments to about 220/s in the third (hence fresh chains, and modest runs).
+  the first 500 payments to about 220/s in the third (hence a fresh chain for every run).
   coinslot asks the node once to verify a valid payment (`eth_call`) and, to settle, once
   to simulate it (`eth_call`; the gas limit is learned from the first estimate of the
-  function), then sends it and reads the receipt; fees are estimated once a second.
+  function), then sends it with `eth_sendRawTransactionSync` (EIP-7966), which anvil
+  answers with the receipt once the block is mined: no receipt poll. Fees are estimated
+  once a second.
 - x402-rs waits for receipts through alloy's watcher on an RPC client built as non-local,
   which polls every 7 s: once a receipt is not back at the first look, a settlement takes
   about 7 s (its first runs on a fresh chain are fast).
 - The TS reference waits for receipts with viem, which polls every 4 s on this chain (the
   p99 of its concurrent runs); its facilitator uses viem's nonce manager, without which
   concurrent settlements collide on nonces.
-- Local verification and Stacks verification stand on one public-key recovery: k256's for an
-  EVM payment (alloy recovers with k256), libsecp256k1's for a Stacks transaction (about 5×
-  faster than k256's here); the rest of a Stacks check (decoding, three SHA-512/256 and a
-  hash160) is a few µs.
+- Local verification and Stacks verification stand on one public-key recovery, with
+  libsecp256k1 in both scheme crates (about 5× faster than k256 here, which verifies the
+  signature again after recovering the key). The rest of an EVM check (two EIP-712 hashes,
+  the fields) and of a Stacks check (decoding, three SHA-512/256 and a hash160) is a few µs.
 - The 402: coinslot's middleware costs about 0.2 µs of user time per request over bare axum's
   handler; most of the difference is kernel time, as its answer is 1,180 bytes (the v2
   `PAYMENT-REQUIRED` header, and the v1 body that legacy clients read) where bare axum sends
@@ -550,10 +563,10 @@ fn setup(w: &mut String, figures: &Figures) {
         "- Every peer serves the same route, `GET /weather` at $0.001 in USDC on `eip155:84532`, \
          with the testkit's EIP-3009 token at the Base Sepolia USDC address on anvil (automine, \
          `--prune-history 64`), with its facilitator in-process and one settlement key. Each \
-         server runs in its own process, started fresh; the peers run one after another. The \
-         paid runs on one connection and those on many each start on a fresh chain and server, \
-         and so do the facilitators' runs: every peer's set of runs starts from the same chain \
-         state.\n\
+         server runs in its own process, started fresh. The paid runs go round by round, like \
+         the 402's: in each round every server runs once on one connection and once on many, \
+         each run against a server of its own on a fresh chain, so that every run starts from \
+         the same chain state. Each facilitator's runs start on a fresh chain too.\n\
          - The load driver (`coinslot-bench`, `benches/src/load.rs`) keeps a fixed number of \
          HTTP/1.1 keep-alive connections, each sending its next request when the last answer is \
          read, and times every request. Paid loads are pre-signed, one payment per request.\n\

@@ -1,5 +1,6 @@
-//! The runner: every load measurement of `docs/benchmarks.md`, on one local chain, one peer
-//! after another so that none disturbs another's figures.
+//! The runner: every load measurement of `docs/benchmarks.md`, one process at a time so that
+//! none disturbs another's figures, on local chains started fresh so that no peer inherits the
+//! blocks of another.
 //!
 //! A measurement that is not clean (a request answered otherwise than expected, or a paid
 //! request whose settlement is missing on the chain) stops the run with an error: a broken
@@ -60,7 +61,7 @@ impl Plan {
             challenge_runs: 5,
             connections: 32,
             // Each paid request and settlement is a block: anvil slows as blocks pile up
-            // (even pruned), so these stay modest; every peer gets a fresh chain.
+            // (even pruned), so these stay modest; every paid run gets a fresh chain.
             paid_serial: 200,
             paid_concurrent: 500,
             verify: 2000,
@@ -328,12 +329,8 @@ pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
     let peers: Vec<Peer> = Peer::ALL.into_iter().filter(wanted).collect();
     eprintln!("==> the 402, every server in turn");
     let mut servers = measure_challenges(bin_dir, plan, &peers).await?;
-    for server in servers.iter_mut().filter(|s| s.peer != Peer::Axum) {
-        eprintln!("==> {}: paid", server.peer.name());
-        let (serial, concurrent, peak) = measure_paid_sets(bin_dir, plan, server.peer).await?;
-        server.paid = Some((serial, concurrent));
-        server.peak_kb = server.peak_kb.max(peak);
-    }
+    eprintln!("==> paid requests, every server in turn");
+    measure_paid_rounds(bin_dir, plan, &mut servers).await?;
     let mut facilitators = Vec::new();
     for peer in [Peer::Coinslot, Peer::X402Rs, Peer::Reference]
         .into_iter()
@@ -462,36 +459,48 @@ async fn measure_challenges(
         .collect())
 }
 
-/// The paid runs on one connection, then those on `plan.connections`, each set against a
-/// server of its own on a fresh chain, so that each starts from the same state whatever a peer
-/// served before (anvil's blocks cost more as its state grows, and a slow peer would otherwise
-/// leave a smaller one). Answers the two medians and the servers' larger peak memory.
-async fn measure_paid_sets(
+/// The paid runs of every server, round by round like the 402's, so that the machine's drift
+/// over minutes falls on all of them alike. In each round each server runs once on one
+/// connection and once on `plan.connections`, and every run is against a server of its own on
+/// a fresh chain: anvil's blocks cost more as its state grows (on one chain, coinslot's rate at
+/// 32 connections halves within 1,500 payments), so each run starts from the same state,
+/// whatever ran before it. Fills in each server's paid medians and its larger peak memory.
+async fn measure_paid_rounds(
     bin_dir: &Path,
     plan: &Plan,
-    peer: Peer,
-) -> Result<(Stat, Stat, Option<u64>), String> {
-    let what = format!("{} paid", peer.name());
-    let mut stats = Vec::new();
-    let mut peak = None;
-    for connections in [1, plan.connections] {
-        let setup = Setup::start(bin_dir).await?;
-        let process = setup.server(peer)?;
-        let url = process.url().trim_end_matches('/').to_owned();
-        stats.push(measure_paid(&setup, plan, &url, &what, connections).await?);
-        peak = peak.max(host::peak_memory_kb(process.id()));
+    servers: &mut [ServerFigures],
+) -> Result<(), String> {
+    let paying = |server: &&mut ServerFigures| server.peer != Peer::Axum;
+    let mut runs: Vec<[Vec<Outcome>; 2]> = servers.iter().map(|_| Default::default()).collect();
+    for _ in 0..plan.runs {
+        for (server, runs) in servers.iter_mut().zip(&mut runs).filter(|(s, _)| paying(s)) {
+            for (connections, runs) in [1, plan.connections].into_iter().zip(runs) {
+                let setup = Setup::start(bin_dir).await?;
+                let process = setup.server(server.peer)?;
+                let url = process.url().trim_end_matches('/').to_owned();
+                let what = format!("{} paid", server.peer.name());
+                runs.push(paid_run(&setup, plan, &url, &what, connections).await?);
+                server.peak_kb = server.peak_kb.max(host::peak_memory_kb(process.id()));
+            }
+        }
     }
-    Ok((stats[0], stats[1], peak))
+    for (server, [serial, concurrent]) in servers.iter_mut().zip(runs) {
+        if !serial.is_empty() {
+            server.paid = Some((Stat::median(&serial), Stat::median(&concurrent)));
+        }
+    }
+    Ok(())
 }
 
-/// Paid requests on `connections` connections; every 200 must be a transfer on the chain.
-async fn measure_paid(
+/// One run of paid requests on `connections` connections, after two paid requests of
+/// warm-up; every 200 must be a transfer on the chain.
+async fn paid_run(
     setup: &Setup,
     plan: &Plan,
     url: &str,
     what: &str,
     connections: usize,
-) -> Result<Stat, String> {
+) -> Result<Outcome, String> {
     let challenge = load::fetch(url, ROUTE).await?;
     let required: PaymentRequired = challenge
         .headers()
@@ -528,25 +537,19 @@ async fn measure_paid(
         status: 200,
         body: None,
     };
-    let before = setup.payee_balance().await?;
-    let mut served = 0;
-    served += clean(&format!("{what} warm-up"), url, 1, jobs(2).await?, expect)
-        .await?
-        .served;
     let count = if connections == 1 {
         plan.paid_serial
     } else {
         plan.paid_concurrent
     };
-    let mut runs = Vec::new();
-    for _ in 0..plan.runs {
-        let work = jobs(count).await?;
-        let outcome = clean(what, url, connections, work, expect).await?;
-        served += outcome.served;
-        runs.push(outcome);
-    }
-    setup.check_paid(what, before, served).await?;
-    Ok(Stat::median(&runs))
+    let work = jobs(count).await?;
+    let before = setup.payee_balance().await?;
+    let warm = clean(&format!("{what} warm-up"), url, 1, jobs(2).await?, expect).await?;
+    let outcome = clean(what, url, connections, work, expect).await?;
+    setup
+        .check_paid(what, before, warm.served + outcome.served)
+        .await?;
+    Ok(outcome)
 }
 
 async fn measure_facilitator(
