@@ -458,19 +458,19 @@ impl EvmChain {
                 })?;
         let raw = envelope.encoded_2718();
         let hash = *envelope.tx_hash();
-        let plain = |receipt| Ok((Sent { hash, receipt }, true));
+        let taken = |receipt| Ok((Sent { hash, receipt }, true));
         if !self.sends_sync() {
             self.send_plain(&raw).await?;
-            return plain(None);
+            return taken(None);
         }
         let wait = SYNC_SEND_WAIT.min(self.receipt_timeout);
         match tokio::time::timeout(wait, self.provider.send_raw_transaction_sync(&raw)).await {
-            Ok(Ok(receipt)) => plain(Some(receipt)),
+            Ok(Ok(receipt)) => taken(Some(receipt)),
             Ok(Err(_)) if !self.is_known(hash).await => {
                 // Refused, or the node has no such method: a plain send tells which.
                 self.send_plain(&raw).await?;
                 self.set_sync_sends(SyncSends::Unsupported);
-                plain(None)
+                taken(None)
             }
             outcome => {
                 // Taken and not mined yet (or not answered in time): not a chain that mines
