@@ -470,15 +470,15 @@ async fn measure_paid_rounds(
     plan: &Plan,
     servers: &mut [ServerFigures],
 ) -> Result<(), String> {
-    let paying = |server: &&mut ServerFigures| server.peer != Peer::Axum;
     let mut runs: Vec<[Vec<Outcome>; 2]> = servers.iter().map(|_| Default::default()).collect();
     for _ in 0..plan.runs {
-        for (server, runs) in servers.iter_mut().zip(&mut runs).filter(|(s, _)| paying(s)) {
+        let paying = servers.iter_mut().zip(&mut runs);
+        for (server, runs) in paying.filter(|(server, _)| server.peer != Peer::Axum) {
+            let what = format!("{} paid", server.peer.name());
             for (connections, runs) in [1, plan.connections].into_iter().zip(runs) {
                 let setup = Setup::start(bin_dir).await?;
                 let process = setup.server(server.peer)?;
                 let url = process.url().trim_end_matches('/').to_owned();
-                let what = format!("{} paid", server.peer.name());
                 runs.push(paid_run(&setup, plan, &url, &what, connections).await?);
                 server.peak_kb = server.peak_kb.max(host::peak_memory_kb(process.id()));
             }
