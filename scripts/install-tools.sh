@@ -2,6 +2,10 @@
 # Installs the npm tools the local chain, the tests and the demo use (anvil, solc, Permit2's
 # sources, viem, the reference x402 packages) into crates/coinslot-testkit/js, from its committed
 # lock file. Runs `npm ci` only when the lock file changed since the last install.
+#
+# The tests also run the Python reference facilitator: the testkit pip-installs its pinned
+# packages (crates/coinslot-testkit/python/requirements.txt) under target/ when a test first
+# needs them. Here we make sure python3 has pip, from Debian's packages when it has not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +18,14 @@ if ! cmp -s "$js/package-lock.json" "$js/node_modules/.coinslot-lock" 2>/dev/nul
   printf '\n==> npm ci (%s)\n' "$js"
   (cd "$js" && npm ci --no-audit --no-fund)
   cp "$js/package-lock.json" "$js/node_modules/.coinslot-lock"
+fi
+
+if ! python3 -m pip --version >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    printf '\n==> apt-get install python3-pip\n'
+    apt-get update -qq && apt-get install -y -qq python3 python3-pip
+  else
+    echo "$0: python3 with pip is needed (as root: apt-get install python3-pip)" >&2
+    exit 1
+  fi
 fi

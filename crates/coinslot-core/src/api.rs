@@ -13,6 +13,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::amount::TokenAmount;
 use crate::error::Error;
 use crate::network::Network;
 use crate::v1::{PaymentPayloadV1, PaymentRequirementsV1};
@@ -99,6 +100,34 @@ impl VerifyRequest {
                 payment_requirements,
                 ..
             } => Ok(payment_requirements.network.clone()),
+        }
+    }
+
+    /// The amount of the requirement, in atomic units (v1: `maxAmountRequired`).
+    pub fn amount(&self) -> TokenAmount {
+        match self {
+            Self::V1 {
+                payment_requirements,
+                ..
+            } => payment_requirements.max_amount_required,
+            Self::V2 {
+                payment_requirements,
+                ..
+            } => payment_requirements.amount,
+        }
+    }
+
+    /// The asset of the requirement, as written.
+    pub fn asset(&self) -> &str {
+        match self {
+            Self::V1 {
+                payment_requirements,
+                ..
+            } => &payment_requirements.asset,
+            Self::V2 {
+                payment_requirements,
+                ..
+            } => &payment_requirements.asset,
         }
     }
 

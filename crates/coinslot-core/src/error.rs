@@ -42,6 +42,22 @@ pub enum Error {
         /// The JSON parser's description.
         message: String,
     },
+    /// JSON nested deeper than the decoder accepts
+    /// ([`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH) for a header).
+    #[error("JSON nests deeper than {max} levels")]
+    JsonTooDeep {
+        /// The limit it broke.
+        max: usize,
+    },
+    /// A JSON number that would not be written back as it came (`1e15`, `0.50`, `-0`): see
+    /// [`check_header_json`](crate::limits::check_header_json).
+    #[error("JSON number {text:?} at byte {offset} is not in canonical form")]
+    JsonNumberForm {
+        /// Offset of the number in the JSON.
+        offset: usize,
+        /// The number as written.
+        text: String,
+    },
     /// A JSON value was followed by more data.
     #[error("header JSON has trailing data at byte {offset}")]
     JsonTrailingData {

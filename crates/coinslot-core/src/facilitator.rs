@@ -21,8 +21,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// reason, `settle` answers `Ok` with `success: false`. `Err` means the facilitator could not do
 /// its work (a node or the network is down) and says nothing of the payment.
 ///
-/// `settle` of a payload that was settled before must answer with the first settlement's result
-/// and send nothing.
+/// Of all the `settle` calls of one payment, exactly one may answer `success: true`; every
+/// other, concurrent or later, sends nothing and answers `success: false` with
+/// `duplicate_settlement` and the first settlement's transaction. A server that settles
+/// without a replay guard of its own relies on that to serve a payment once.
 ///
 /// ```
 /// use std::sync::Arc;

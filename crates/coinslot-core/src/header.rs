@@ -3,9 +3,12 @@
 //! See the HTTP transports of [x402 v2] and [x402 v1].
 //!
 //! Decoding is strict: the URL-safe alphabet, missing padding, bytes after the padding, JSON
-//! followed by anything, and values longer than [`MAX_HEADER_LEN`] are all refused, each with its
-//! own [`Error`]. Encoding always gives the canonical form, so `encode(decode(h)) == h` for every
-//! header written by a canonical encoder.
+//! followed by anything, JSON nested deeper than [`MAX_JSON_DEPTH`](crate::limits::MAX_JSON_DEPTH),
+//! numbers not in the form they are written back in, and values longer than [`MAX_HEADER_LEN`]
+//! are all refused, each with its own [`Error`]. Encoding always gives the canonical form, so
+//! `encode(decode(h)) == h` for every header written by a canonical encoder, and no decoded
+//! header re-encodes to more bytes than it came in (the [limits](crate::limits) a server relies
+//! on when it forwards a payment).
 //!
 //! ```
 //! use coinslot_core::{header, SettleResponse};
@@ -39,12 +42,9 @@ pub const X_PAYMENT: &str = "X-PAYMENT";
 /// v1, server to client: the base64 [`SettleResponseV1`](crate::v1::SettleResponseV1).
 pub const X_PAYMENT_RESPONSE: &str = "X-PAYMENT-RESPONSE";
 
-/// The longest header value [`decode`] accepts: 64 KiB of base64 (48 KiB of JSON).
-///
-/// A payment payload is about 1 KiB; a `PAYMENT-REQUIRED` with several offers and discovery
-/// schemas stays well under this. Anything longer is refused before it is decoded, so a hostile
-/// client cannot make the server allocate for it. [`decode_with_limit`] takes another limit.
-pub const MAX_HEADER_LEN: usize = 64 * 1024;
+/// The longest header value [`decode`] accepts (see [`limits`](crate::limits));
+/// [`decode_with_limit`] takes another limit.
+pub use crate::limits::MAX_HEADER_LEN;
 
 /// Encodes `value` as a header value: standard padded base64 of its compact JSON.
 ///
@@ -85,7 +85,8 @@ pub fn decode_base64(value: &[u8], max_len: usize) -> Result<Vec<u8>> {
         .map_err(|err| base64_error(value, err))
 }
 
-/// Parses JSON that must make up the whole of `bytes`.
+/// Parses JSON that must make up the whole of `bytes`, within the checks of
+/// [`check_header_json`](crate::limits::check_header_json).
 ///
 /// Every x402 header carries a JSON object; anything else is refused here, because serde would
 /// otherwise read a JSON array as a struct's fields in order.
@@ -112,6 +113,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
             message: "expected a JSON object".to_owned(),
         });
     }
+    crate::limits::check_header_json(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = T::deserialize(&mut de)?;
     if de.end().is_err() {

@@ -5,6 +5,7 @@
 //!
 //! - wire types of [x402 v2](v2) and [v1], and the [facilitator API bodies](api);
 //! - the [header codec](header): standard padded base64 of compact JSON, decoded strictly;
+//! - the [size limits](limits) a server and its facilitator share;
 //! - [CAIP-2 networks](network), patterns such as `eip155:*`, and the v1 network names;
 //! - [token amounts and prices](amount) in exact integers up to 2^256 − 1;
 //! - the spec's [reason strings](reason);
@@ -32,6 +33,7 @@ pub mod api;
 mod error;
 pub mod facilitator;
 pub mod header;
+pub mod limits;
 pub mod matching;
 pub mod network;
 pub mod reason;

@@ -64,6 +64,7 @@ pub struct EvmChain {
     next_account: AtomicUsize,
     max_fee_per_gas: Option<u128>,
     receipt_timeout: Duration,
+    gas_caps: GasCaps,
     /// Addresses seen to hold code: a contract does not stop being one, so this is asked once.
     known_contracts: Mutex<HashSet<Address>>,
     /// The last fee estimate and when it was made: settlements sent together share it.
@@ -117,6 +118,7 @@ impl fmt::Debug for EvmChain {
             .field("signers", &self.signer_addresses())
             .field("max_fee_per_gas", &self.max_fee_per_gas)
             .field("receipt_timeout", &self.receipt_timeout)
+            .field("gas_caps", &self.gas_caps)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +131,7 @@ pub struct EvmChainBuilder {
     max_fee_per_gas: Option<u128>,
     receipt_timeout: Duration,
     chain_id: Option<u64>,
+    gas_caps: GasCaps,
 }
 
 impl fmt::Debug for EvmChainBuilder {
@@ -137,6 +140,7 @@ impl fmt::Debug for EvmChainBuilder {
             .field("signers", &self.addresses)
             .field("max_fee_per_gas", &self.max_fee_per_gas)
             .field("receipt_timeout", &self.receipt_timeout)
+            .field("gas_caps", &self.gas_caps)
             .finish_non_exhaustive()
     }
 }
@@ -177,6 +181,13 @@ impl EvmChainBuilder {
         self
     }
 
+    /// The most gas each kind of call made for a payment may use (see [`GasCaps`]).
+    #[must_use]
+    pub const fn with_gas_caps(mut self, caps: GasCaps) -> Self {
+        self.gas_caps = caps;
+        self
+    }
+
     /// The chain's id, when the operator knows it: `build` then makes no request to the node
     /// (by default it asks, with `eth_chainId`). A wrong id makes every payment's signature
     /// check fail, as the EIP-712 domain holds it.
@@ -214,6 +225,7 @@ impl EvmChainBuilder {
             next_account: AtomicUsize::new(0),
             max_fee_per_gas: self.max_fee_per_gas,
             receipt_timeout: self.receipt_timeout,
+            gas_caps: self.gas_caps,
             known_contracts: Mutex::new(HashSet::new()),
             recent_fees: Mutex::new(None),
             gas_limits: Mutex::new(HashMap::new()),
@@ -233,8 +245,10 @@ fn selector(input: &[u8]) -> [u8; 4] {
 /// Why a call or a transaction did not go through.
 #[derive(Debug)]
 pub(crate) enum ChainFailure {
-    /// The EVM reverted; the reason string when the contract gave one.
-    Reverted(Option<String>),
+    /// The EVM ran it and it failed: a revert (with the contract's reason string, when it gave
+    /// one) or a halt (out of gas, an invalid opcode). This is the contract's doing, so a
+    /// payment that causes it is refused, never blamed on the node.
+    Execution(Option<String>),
     /// The gas price is above the configured cap; nothing was sent.
     GasPriceAboveCap {
         /// The current base fee, in wei.
@@ -250,13 +264,80 @@ impl ChainFailure {
     fn from_rpc(what: &str, error: RpcError<TransportErrorKind>) -> Self {
         if let Some(payload) = error.as_error_resp() {
             if let Some(data) = payload.as_revert_data() {
-                return Self::Reverted(alloy::sol_types::decode_revert_reason(&data));
+                return Self::Execution(alloy::sol_types::decode_revert_reason(&data));
             }
-            if payload.message.contains("revert") {
-                return Self::Reverted(Some(payload.message.to_string()));
+            if is_execution_failure(&payload.message) {
+                return Self::Execution(Some(payload.message.to_string()));
             }
         }
         Self::Node(Error::chain(format!("{what} failed"), error))
+    }
+}
+
+/// Whether a node's error message says the EVM ran the call and it failed (reverted or
+/// halted) rather than that the node could not run it. The wordings are geth's
+/// (`execution reverted`, `out of gas`, `invalid opcode: INVALID`, `gas required exceeds
+/// allowance`…) and revm's, which anvil and reth write (`EVM error OutOfGas`,
+/// `EVM error InvalidFEOpcode`…).
+fn is_execution_failure(message: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "revert",
+        "evm error",
+        "out of gas",
+        "gas required exceeds",
+        "invalid opcode",
+        "invalid jump",
+        "stack underflow",
+        "stack overflow",
+        "stack limit",
+        "write protection",
+        "return data out of bounds",
+        "max code size",
+        "contract address collision",
+    ];
+    let message = message.to_ascii_lowercase();
+    SIGNS.iter().any(|sign| message.contains(sign))
+}
+
+/// The most gas the node may spend on each kind of call a facilitator makes for a payment,
+/// and so the most a hostile payer (a contract wallet whose signature check burns all its
+/// gas) or a hostile asset can make the node work per request. Each is set for what the call
+/// checks, with room for the costliest honest case (a passkey wallet's signature check without
+/// a P-256 precompile); a call that needs more fails as an out-of-gas refusal of the payment.
+///
+/// ```
+/// use coinslot_evm::GasCaps;
+///
+/// // Wallets with costlier signature checks: their transfers check the signature too.
+/// let mut caps = GasCaps::default();
+/// caps.signature = 1_000_000;
+/// caps.transfer = 1_200_000;
+/// assert!(caps.transfer > caps.signature);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GasCaps {
+    /// A read of a token's state: balance, nonce state, EIP-712 name and version.
+    pub read: u64,
+    /// A contract wallet's signature check (ERC-1271 `isValidSignature`).
+    pub signature: u64,
+    /// A token transfer: its simulation, its gas estimate and its transaction. It includes
+    /// the token's own check of a contract wallet's signature, so it is set above
+    /// [`signature`](Self::signature).
+    pub transfer: u64,
+    /// Deploying an ERC-6492 wallet through its factory. A check or a transfer of a wallet
+    /// still to be deployed is simulated under this plus its own cap.
+    pub deployment: u64,
+}
+
+impl Default for GasCaps {
+    fn default() -> Self {
+        Self {
+            read: 100_000,
+            signature: 500_000,
+            transfer: 700_000,
+            deployment: 1_500_000,
+        }
     }
 }
 
@@ -270,6 +351,7 @@ impl EvmChain {
             max_fee_per_gas: None,
             receipt_timeout: DEFAULT_RECEIPT_TIMEOUT,
             chain_id: None,
+            gas_caps: GasCaps::default(),
         }
     }
 
@@ -298,22 +380,34 @@ impl EvmChain {
         self.accounts[0].address
     }
 
-    /// `eth_call` at the latest block.
-    pub(crate) async fn call(&self, to: Address, input: Bytes) -> Result<Bytes, ChainFailure> {
-        self.call_at(to, input, BlockId::latest()).await
+    /// The most gas each kind of call made for a payment may use.
+    pub const fn gas_caps(&self) -> GasCaps {
+        self.gas_caps
     }
 
-    /// `eth_call` at `block`.
+    /// `eth_call` at the latest block, with at most `gas`.
+    pub(crate) async fn call(
+        &self,
+        to: Address,
+        input: Bytes,
+        gas: u64,
+    ) -> Result<Bytes, ChainFailure> {
+        self.call_at(to, input, gas, BlockId::latest()).await
+    }
+
+    /// `eth_call` at `block`, with at most `gas`.
     pub(crate) async fn call_at(
         &self,
         to: Address,
         input: Bytes,
+        gas: u64,
         block: BlockId,
     ) -> Result<Bytes, ChainFailure> {
         let request = TransactionRequest::default()
             .with_from(self.caller())
             .with_to(to)
-            .with_input(input);
+            .with_input(input)
+            .with_gas_limit(gas);
         self.provider
             .call(request)
             .block(block)
@@ -321,11 +415,17 @@ impl EvmChain {
             .map_err(|e| ChainFailure::from_rpc("eth_call", e))
     }
 
-    /// `eth_call` of a contract creation (nothing is deployed): what the constructor returns.
-    pub(crate) async fn call_deployless(&self, code: Bytes) -> Result<Bytes, ChainFailure> {
+    /// `eth_call` of a contract creation (nothing is deployed), with at most `gas`: what the
+    /// constructor returns.
+    pub(crate) async fn call_deployless(
+        &self,
+        code: Bytes,
+        gas: u64,
+    ) -> Result<Bytes, ChainFailure> {
         let request = TransactionRequest::default()
             .with_from(self.caller())
-            .with_deploy_code(code);
+            .with_deploy_code(code)
+            .with_gas_limit(gas);
         self.provider
             .call(request)
             .await
@@ -358,9 +458,14 @@ impl EvmChain {
     }
 
     /// Signs and sends a call to `to` from the next facilitator key, after simulating it as
-    /// that key: a call that would revert is not sent. On a chain that mines at once, the
-    /// answer carries the receipt.
-    pub(crate) async fn send(&self, to: Address, input: Bytes) -> Result<Sent, ChainFailure> {
+    /// that key with at most `gas_cap`: a call that would revert, or need more gas, is not
+    /// sent. On a chain that mines at once, the answer carries the receipt.
+    pub(crate) async fn send(
+        &self,
+        to: Address,
+        input: Bytes,
+        gas_cap: u64,
+    ) -> Result<Sent, ChainFailure> {
         let index = self.next_account.fetch_add(1, Ordering::Relaxed) % self.accounts.len();
         let account = &self.accounts[index];
         let function = selector(&input);
@@ -370,8 +475,10 @@ impl EvmChain {
             .with_input(input)
             .with_chain_id(self.chain_id);
         // One round trip for both: the simulation and the fees do not depend on each other.
-        let (gas_limit, fees) =
-            futures_util::join!(self.simulate(request.clone(), (to, function)), self.fees());
+        let (gas_limit, fees) = futures_util::join!(
+            self.simulate(request.clone(), (to, function), gas_cap),
+            self.fees()
+        );
         let (max_fee, priority_fee) = fees?;
         let request = request
             .with_gas_limit(gas_limit?)
@@ -415,12 +522,14 @@ impl EvmChain {
         &self,
         request: TransactionRequest,
         function: (Address, [u8; 4]),
+        gas_cap: u64,
     ) -> Result<u64, ChainFailure> {
         let learned = self
             .gas_limits
             .lock()
             .ok()
-            .and_then(|limits| limits.get(&function).copied());
+            .and_then(|limits| limits.get(&function).copied())
+            .map(|limit| limit.min(gas_cap));
         if let Some(limit) = learned {
             let call = request.clone().with_gas_limit(limit);
             match self.provider.call(call).await {
@@ -432,16 +541,19 @@ impl EvmChain {
                 }
             }
         }
+        // The cap bounds the node's search too: a call that needs more fails as out of gas.
         let gas = self
             .provider
-            .estimate_gas(request)
+            .estimate_gas(request.with_gas_limit(gas_cap))
             .into_future()
             .await
             .map_err(|e| ChainFailure::from_rpc("eth_estimateGas", e))?;
         if let Ok(mut limits) = self.gas_limits.lock() {
             limits.insert(function, gas.saturating_mul(LEARNED_GAS_FACTOR));
         }
-        Ok(gas.saturating_add(gas * GAS_HEADROOM_PERCENT / 100))
+        Ok(gas
+            .saturating_add(gas * GAS_HEADROOM_PERCENT / 100)
+            .min(gas_cap))
     }
 
     /// Signs `request` and gives it to the node. Answers whether the node is known to have
@@ -632,6 +744,32 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn halts_and_reverts_are_told_from_node_failures() {
+        for halted in [
+            "execution reverted",
+            "EVM error OutOfGas",
+            "EVM error InvalidFEOpcode",
+            "Out of gas: gas required exceeds allowance: 196608",
+            "out of gas",
+            "invalid opcode: INVALID",
+            "invalid jump destination",
+            "stack underflow (0 <=> 2)",
+        ] {
+            assert!(is_execution_failure(halted), "{halted}");
+        }
+        for node in [
+            "header not found",
+            "missing trie node",
+            "nonce too low",
+            "request timed out",
+            "rate limit exceeded",
+            "the method eth_call does not exist",
+        ] {
+            assert!(!is_execution_failure(node), "{node}");
+        }
+    }
+
     /// A transaction anyone may send: an allowance on the test token.
     fn approve(spender: u8) -> (Address, Bytes) {
         let call = TestUsdc::approveCall {
@@ -660,7 +798,10 @@ mod tests {
         let evm = evm_chain(&chain, chain.provider().clone()).await;
         for spender in 1..4 {
             let (to, input) = approve(spender);
-            let sent = evm.send(to, input).await.unwrap();
+            let sent = evm
+                .send(to, input, GasCaps::default().transfer)
+                .await
+                .unwrap();
             let receipt = sent
                 .receipt
                 .as_ref()
@@ -679,7 +820,11 @@ mod tests {
         let mut sent = Vec::new();
         for spender in 1..4 {
             let (to, input) = approve(spender);
-            sent.push(evm.send(to, input).await.unwrap());
+            sent.push(
+                evm.send(to, input, GasCaps::default().transfer)
+                    .await
+                    .unwrap(),
+            );
             assert!(sent.last().unwrap().receipt.is_none());
             assert!(matches!(state(&evm), SyncSends::PlainUntil(_)));
         }
@@ -741,7 +886,10 @@ mod tests {
         let evm = evm_chain(&chain, provider).await;
         for spender in 1..4 {
             let (to, input) = approve(spender);
-            let sent = evm.send(to, input).await.unwrap();
+            let sent = evm
+                .send(to, input, GasCaps::default().transfer)
+                .await
+                .unwrap();
             assert!(sent.receipt.is_none(), "no receipt without EIP-7966");
             assert!(matches!(state(&evm), SyncSends::Unsupported));
             let receipt = evm.wait_for_receipt(sent).await.unwrap().expect("mined");
@@ -754,17 +902,25 @@ mod tests {
         let chain = LocalChain::start().await.unwrap();
         let evm = evm_chain(&chain, chain.provider().clone()).await;
         let (to, input) = approve(1);
-        evm.send(to, input).await.unwrap();
+        evm.send(to, input, GasCaps::default().transfer)
+            .await
+            .unwrap();
         // A nonce already used: the node refuses the transaction, whichever way it is sent.
         *evm.accounts[0].next_nonce.lock().await = Some(0);
         let (to, input) = approve(2);
         assert!(matches!(
-            evm.send(to, input).await,
+            evm.send(to, input, GasCaps::default().transfer).await,
             Err(ChainFailure::Node(_))
         ));
         assert!(matches!(state(&evm), SyncSends::Try));
         // The nonce is read from the node again: the next send goes through.
         let (to, input) = approve(3);
-        assert!(evm.send(to, input).await.unwrap().receipt.is_some());
+        assert!(
+            evm.send(to, input, GasCaps::default().transfer)
+                .await
+                .unwrap()
+                .receipt
+                .is_some()
+        );
     }
 }

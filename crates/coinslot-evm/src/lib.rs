@@ -8,7 +8,9 @@
 //!   [`exact::ExactEvmFacilitator`] verifies and settles them, for keys, deployed contract
 //!   wallets (ERC-1271) and wallets not yet deployed (ERC-6492).
 //! - [`EvmChain`]: the chain as a facilitator sees it: a provider for reads, and several
-//!   settlement keys, each with its own nonce manager, under a gas price cap.
+//!   settlement keys, each with its own nonce manager, under a gas price cap; every call it
+//!   makes for a payment runs under a [`GasCaps`] cap, and a call that reverts or halts (out of
+//!   gas, an invalid opcode) refuses the payment rather than failing as a node error.
 //!
 //! Permit2 and `upto` are still to come.
 
@@ -17,4 +19,4 @@ mod contracts;
 pub mod exact;
 mod recovery;
 
-pub use chain::{DEFAULT_RECEIPT_TIMEOUT, EvmChain, EvmChainBuilder};
+pub use chain::{DEFAULT_RECEIPT_TIMEOUT, EvmChain, EvmChainBuilder, GasCaps};

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use coinslot_core::v1::SettleResponseV1;
 use coinslot_core::{
-    BoxFuture, Error, Facilitator, Result, SettleRequest, SettleResponse, SupportedResponse,
-    VerifyRequest, VerifyResponse,
+    BoxFuture, Error, ErrorReason, Facilitator, Result, SettleRequest, SettleResponse,
+    SupportedResponse, VerifyRequest, VerifyResponse,
 };
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -23,8 +23,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// A remote facilitator: `POST {base}/verify`, `POST {base}/settle`, `GET {base}/supported`.
 ///
 /// A refused payment is an `Ok` answer whatever the status, as long as the body is a verify or
-/// settle answer; any other body is [`Error::FacilitatorResponse`] with the status and the
-/// facilitator's error text; no answer is [`Error::Transport`].
+/// settle answer. A request the facilitator refuses for what it carries (400, 413, 414, 415,
+/// 422, 431: a body it cannot read, or too large) is a refusal of that payment too, with the
+/// reason `invalid_payload` and the facilitator's text, logged as a warning: the payment is
+/// bad, not the facilitator. Any other status without an answer is
+/// [`Error::FacilitatorResponse`] with the status and the facilitator's error text; no answer
+/// is [`Error::Transport`].
 ///
 /// ```
 /// use coinslot_facilitator::HttpFacilitator;
@@ -179,6 +183,22 @@ async fn read<T: DeserializeOwned>(
     })
 }
 
+/// The facilitator's text when it refused the request for what it carries (see
+/// [`HttpFacilitator`]), or the error as it was.
+fn refused_request(path: &str, error: Error) -> Result<String> {
+    match error {
+        Error::FacilitatorResponse { status, message }
+            if matches!(status, 400 | 413 | 414 | 415 | 422 | 431) =>
+        {
+            tracing::warn!(status, %message, "the facilitator refused a /{path} request");
+            Ok(format!(
+                "the facilitator refused the request ({status}): {message}"
+            ))
+        }
+        other => Err(other),
+    }
+}
+
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     let seconds: u64 = response
         .headers()
@@ -193,12 +213,30 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 
 impl Facilitator for HttpFacilitator {
     fn verify<'a>(&'a self, request: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>> {
-        Box::pin(self.post("verify", request, "isValid"))
+        Box::pin(async move {
+            match self.post("verify", request, "isValid").await {
+                Err(error) => refused_request("verify", error).map(|message| {
+                    VerifyResponse::invalid(ErrorReason::InvalidPayload, None).with_message(message)
+                }),
+                answer => answer,
+            }
+        })
     }
 
     fn settle<'a>(&'a self, request: &'a SettleRequest) -> BoxFuture<'a, Result<SettleResponse>> {
         Box::pin(async move {
-            let answer: serde_json::Value = self.post("settle", request, "success").await?;
+            let answer: serde_json::Value = match self.post("settle", request, "success").await {
+                Ok(answer) => answer,
+                Err(error) => {
+                    let message = refused_request("settle", error)?;
+                    return Ok(SettleResponse::failure(
+                        ErrorReason::InvalidPayload,
+                        request.network()?,
+                        None,
+                    )
+                    .with_message(message));
+                }
+            };
             // A v1 facilitator names the network the v1 way (`base-sepolia`).
             if request.x402_version() == 1
                 && let Ok(v1) = serde_json::from_value::<SettleResponseV1>(answer.clone())

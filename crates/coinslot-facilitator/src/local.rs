@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use coinslot_core::{
     BoxFuture, Error, ErrorReason, Facilitator, Network, NetworkPattern, Result, SchemeFacilitator,
-    SettleRequest, SettleResponse, SupportedResponse, VerifyRequest, VerifyResponse,
+    SettleRequest, SettleResponse, SupportedResponse, TokenAmount, VerifyRequest, VerifyResponse,
 };
 use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
@@ -20,11 +20,19 @@ type Shared = std::result::Result<SettleResponse, String>;
 
 /// Verifies and settles with the scheme facilitators it holds, in this process.
 ///
-/// Settlement is exactly-once: concurrent settles of one payment in this process wait for
-/// the first and get its answer; the [`SettlementStore`] carries the guarantee across
-/// processes and restarts; a payment recorded as settled, sent or in flight is not verified
-/// as fresh. The settling itself runs in its own task, so a caller that goes away (a client
-/// hanging up) cannot cut a settlement off between sending and recording.
+/// Settlement is exactly-once, and so is its success: of all the settles of one payment,
+/// concurrent or later, in this process or another sharing the [`SettlementStore`], one sends
+/// the transaction and exactly one is answered `success: true`. Every other is answered
+/// `success: false` with `duplicate_settlement` and the first settlement's transaction, so a
+/// server that relies on a second settle failing (rather than on a replay guard of its own)
+/// never serves one payment twice. A settlement answered `settlement_pending` is finished by a
+/// later settle, which is then the one that succeeds. A payment recorded as settled, sent or in
+/// flight is not verified as fresh. The settling itself runs in its own task, so a caller that
+/// goes away (a client hanging up) cannot cut a settlement off between sending and recording.
+///
+/// Zero-value payments are refused (`invalid_payment_requirements`): settling them would
+/// spend gas for nothing. [`with_minimum_amount`](LocalFacilitatorBuilder::with_minimum_amount)
+/// raises the floor.
 ///
 /// ```no_run
 /// # async fn f(exact: coinslot_evm::exact::ExactEvmFacilitator) -> coinslot_core::Result<()> {
@@ -47,6 +55,7 @@ pub struct LocalFacilitator {
 struct Inner {
     registry: Registry,
     store: Box<dyn SettlementStore>,
+    minimums: Minimums,
     /// Settlements running in this process, by key.
     running: Mutex<HashMap<String, watch::Receiver<Option<Shared>>>>,
 }
@@ -64,6 +73,37 @@ impl fmt::Debug for LocalFacilitator {
 pub struct LocalFacilitatorBuilder {
     registry: Registry,
     store: Option<Box<dyn SettlementStore>>,
+    minimums: Minimums,
+}
+
+/// The least amount, in atomic units, a payment may be for: per asset, else the default.
+#[derive(Debug, Clone)]
+struct Minimums {
+    default: TokenAmount,
+    /// By asset as written in requirements, compared without regard to case (EVM addresses
+    /// come in either).
+    by_asset: Vec<(String, TokenAmount)>,
+}
+
+impl Minimums {
+    fn of(&self, asset: &str) -> TokenAmount {
+        self.by_asset
+            .iter()
+            .find(|(a, _)| a.eq_ignore_ascii_case(asset))
+            .map_or(self.default, |(_, minimum)| *minimum)
+    }
+
+    /// Why `request` is for too little, if it is.
+    fn refusal(&self, request: &VerifyRequest) -> Option<String> {
+        let minimum = self.of(request.asset());
+        (request.amount() < minimum).then(|| {
+            format!(
+                "the amount {} is below this facilitator's minimum of {minimum} for {}",
+                request.amount(),
+                request.asset()
+            )
+        })
+    }
 }
 
 impl fmt::Debug for dyn SettlementStore {
@@ -100,6 +140,31 @@ impl LocalFacilitatorBuilder {
         self
     }
 
+    /// The least amount, in atomic units, of any asset this facilitator settles (default 1:
+    /// zero-value payments are refused). A payment for less is refused with
+    /// `invalid_payment_requirements`: a public facilitator pays gas for every settlement.
+    #[must_use]
+    pub fn with_minimum_amount(mut self, minimum: impl Into<TokenAmount>) -> Self {
+        self.minimums.default = minimum.into();
+        self
+    }
+
+    /// The least amount of `asset` (as requirements write it: a token address, `STX`…),
+    /// instead of the default minimum.
+    #[must_use]
+    pub fn with_minimum_amount_for(
+        mut self,
+        asset: impl Into<String>,
+        minimum: impl Into<TokenAmount>,
+    ) -> Self {
+        let asset = asset.into();
+        self.minimums
+            .by_asset
+            .retain(|(a, _)| !a.eq_ignore_ascii_case(&asset));
+        self.minimums.by_asset.push((asset, minimum.into()));
+        self
+    }
+
     /// Advertises an extension in `/supported`.
     #[must_use]
     pub fn with_extension(mut self, name: impl Into<String>) -> Self {
@@ -113,6 +178,7 @@ impl LocalFacilitatorBuilder {
             inner: Arc::new(Inner {
                 registry: self.registry,
                 store: self.store.unwrap_or_else(|| Box::new(MemoryStore::new())),
+                minimums: self.minimums,
                 running: Mutex::new(HashMap::new()),
             }),
         }
@@ -124,6 +190,20 @@ fn is_pending(response: &SettleResponse) -> bool {
     !response.success
         && response.error_reason == Some(ErrorReason::SettlementPending)
         && !response.transaction().is_empty()
+}
+
+/// The answer to a settle of a payment that an earlier settle settled: not a success (the
+/// payment was used), naming the first settlement's transaction.
+fn duplicate_of(first: &SettleResponse) -> SettleResponse {
+    let mut response = SettleResponse::failure(
+        ErrorReason::DuplicateSettlement,
+        first.network.clone(),
+        first.payer.clone(),
+    )
+    .with_message("this payment was settled before, by the transaction named here");
+    response.transaction = first.transaction.clone();
+    response.amount = first.amount;
+    response
 }
 
 /// The store key of a request: a hash of what the scheme says identifies the settlement.
@@ -146,6 +226,10 @@ impl LocalFacilitator {
         LocalFacilitatorBuilder {
             registry: Registry::new(),
             store: None,
+            minimums: Minimums {
+                default: TokenAmount::from(1u64),
+                by_asset: Vec::new(),
+            },
         }
     }
 
@@ -168,6 +252,12 @@ impl LocalFacilitator {
     }
 
     async fn verify_request(&self, request: &VerifyRequest) -> Result<VerifyResponse> {
+        if let Some(message) = self.inner.minimums.refusal(request) {
+            return Ok(
+                VerifyResponse::invalid(ErrorReason::InvalidPaymentRequirements, None)
+                    .with_message(message),
+            );
+        }
         let scheme = match self.route(request) {
             Ok((_, scheme)) => scheme,
             Err(Error::Unsupported { .. }) => {
@@ -209,6 +299,16 @@ impl LocalFacilitator {
     }
 
     async fn settle_request(&self, request: &SettleRequest) -> Result<SettleResponse> {
+        // Checked here as at verify: `upto` will settle amounts below its signed maximum, and
+        // zero without a transaction; it will need its own rule.
+        if let Some(message) = self.inner.minimums.refusal(request) {
+            return Ok(SettleResponse::failure(
+                ErrorReason::InvalidPaymentRequirements,
+                request.network()?,
+                None,
+            )
+            .with_message(message));
+        }
         let (network, scheme) = match self.route(request) {
             Ok(routed) => routed,
             Err(Error::Unsupported { .. }) => {
@@ -235,6 +335,7 @@ impl LocalFacilitator {
                 }
             }
         };
+        let leads = matches!(role, Role::Leader(..));
         let mut receiver = match role {
             Role::Follower(receiver) => receiver,
             Role::Leader(sender, receiver) => {
@@ -263,6 +364,8 @@ impl LocalFacilitator {
             })?
             .clone();
         match answer {
+            // The settlement this caller joined succeeded for the caller that started it.
+            Some(Ok(response)) if response.success && !leads => Ok(duplicate_of(&response)),
             Some(Ok(response)) => Ok(response),
             Some(Err(message)) => Err(Error::Chain {
                 message,
@@ -286,15 +389,26 @@ impl Inner {
     ) -> Result<SettleResponse> {
         match self.store.claim(key).await? {
             None => {}
+            Some(Record::Settled(response)) if response.success => {
+                return Ok(duplicate_of(&response));
+            }
             Some(Record::Settled(response)) => return Ok(response),
             Some(Record::Pending(pending)) => {
                 let response = scheme.confirm(request, &pending).await?;
-                if !is_pending(&response) {
-                    self.store
-                        .put(key, &Record::Settled(response.clone()))
-                        .await?;
+                if is_pending(&response) {
+                    return Ok(response);
                 }
-                return Ok(response);
+                // Of the callers that find it confirmed, the one that records it is answered
+                // the success; any other, in another process, its duplicate.
+                let first = self
+                    .store
+                    .finish_pending(key, &Record::Settled(response.clone()))
+                    .await?;
+                return Ok(if first || !response.success {
+                    response
+                } else {
+                    duplicate_of(&response)
+                });
             }
             Some(Record::InFlight) => {
                 return Ok(
@@ -355,5 +469,58 @@ impl Facilitator for LocalFacilitator {
     fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
         let (_, scheme) = self.route(request).ok()?;
         Some(scheme.settlement_key(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(asset: &str, amount: u64) -> VerifyRequest {
+        let offer = serde_json::json!({
+            "scheme": "exact", "network": "eip155:84532", "amount": amount.to_string(),
+            "asset": asset, "payTo": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
+            "maxTimeoutSeconds": 60,
+        });
+        serde_json::from_value(serde_json::json!({
+            "x402Version": 2,
+            "paymentPayload": {"x402Version": 2, "accepted": offer, "payload": {}},
+            "paymentRequirements": offer,
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn payments_below_the_minimum_are_refused_before_any_scheme() {
+        let usdc = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+        let facilitator = LocalFacilitator::builder()
+            .with_minimum_amount(10u64)
+            .with_minimum_amount_for(usdc.to_lowercase(), 1000u64)
+            .build();
+        let reason = |answer: VerifyResponse| answer.invalid_reason.unwrap();
+        for (asset, amount, expected) in [
+            ("0x0000000000000000000000000000000000000001", 0, "below"),
+            ("0x0000000000000000000000000000000000000001", 9, "below"),
+            ("0x0000000000000000000000000000000000000001", 10, "scheme"),
+            (usdc, 999, "below"),
+            (usdc, 1000, "scheme"),
+        ] {
+            let request = request(asset, amount);
+            let verified = reason(facilitator.verify(&request).await.unwrap());
+            let settled = facilitator.settle(&request).await.unwrap().error_reason;
+            let wanted = match expected {
+                "below" => ErrorReason::InvalidPaymentRequirements,
+                _ => ErrorReason::UnsupportedScheme,
+            };
+            assert_eq!(verified, wanted, "{asset} {amount}");
+            assert_eq!(settled, Some(wanted), "{asset} {amount}");
+        }
+        // Zero is refused by default.
+        let plain = LocalFacilitator::builder().build();
+        let verified = plain.verify(&request(usdc, 0)).await.unwrap();
+        assert_eq!(
+            verified.invalid_reason,
+            Some(ErrorReason::InvalidPaymentRequirements)
+        );
     }
 }

@@ -17,16 +17,17 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use coinslot_core::v1::SettleResponseV1;
-use coinslot_core::{Error, Facilitator, VerifyRequest};
+use coinslot_core::{Error, Facilitator, VerifyRequest, limits};
 use http::{HeaderValue, StatusCode, header};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use tower_http::trace::TraceLayer;
 
-/// The default limit on a request body: a payment is a few KiB; 64 KiB leaves room for large
-/// contract-wallet signatures and extensions.
-pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+/// The default limit on a request body: what a server may forward of a payment it decoded
+/// within the shared [limits](coinslot_core::limits), and so never less than any payment a
+/// coinslot paywall lets through.
+pub const DEFAULT_BODY_LIMIT: usize = coinslot_core::limits::MAX_FACILITATOR_BODY_LEN;
 
 /// The facilitator HTTP API, configured; [`into_router`](Self::into_router) makes the router.
 ///
@@ -71,7 +72,9 @@ impl FacilitatorApi {
         self
     }
 
-    /// The largest request body accepted, in bytes (larger: 413).
+    /// The largest request body accepted, in bytes (larger: 413). Below the default, a
+    /// server in front may forward payments this facilitator refuses (which it then answers
+    /// with a 402, not an outage).
     #[must_use]
     pub const fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
@@ -121,8 +124,17 @@ fn failure(error: &Error) -> Response {
 }
 
 /// Parses a `/verify` or `/settle` body; a malformed one is a 400 that says what is wrong.
+///
+/// The body is a JSON object (serde would also read an array of the fields in order), nested
+/// at most one level deeper than a payment header may be.
 fn parse(body: &[u8]) -> Result<VerifyRequest, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid request body: {e}"))
+    let invalid = |e: &dyn std::fmt::Display| format!("invalid request body: {e}");
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(invalid(&"expected a JSON object"));
+    }
+    limits::check_json_depth(body, limits::MAX_JSON_DEPTH + 1).map_err(|e| invalid(&e))?;
+    serde_json::from_slice(body).map_err(|e| invalid(&e))
 }
 
 async fn verify(State(facilitator): State<Shared>, body: Bytes) -> Response {
@@ -172,11 +184,14 @@ async fn authorize(
     request: Request,
     next: Next,
 ) -> Response {
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim_start());
     // Hashing first makes the comparison constant-time in the token's length too.
     let accepted = presented.is_some_and(|token| {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();

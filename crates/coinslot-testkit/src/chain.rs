@@ -32,6 +32,27 @@ pub const USDC_DECIMALS: u8 = 6;
 pub const PERMIT2: Address = address!("0x000000000022D473030F116dDEE9F6B43aC78BA3");
 /// Where the ERC-6492 test wallet factory (`contracts/TestWalletFactory.sol`) is placed.
 pub const WALLET_FACTORY: Address = address!("0x0000000000000000000000000000000000006492");
+/// A contract that fails every call made to it (`contracts/Hostile.sol`): as a payer, a
+/// contract wallet whose signature check fails so; as an asset, a token whose every function
+/// does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hostile {
+    /// Burns all the gas it is given (`GasBurner`).
+    BurnsAllGas,
+    /// Executes an invalid opcode (`InvalidOpcode`).
+    InvalidOpcode,
+}
+
+impl Hostile {
+    /// Where [`LocalChain::place_hostile`] puts it.
+    pub const fn address(self) -> Address {
+        match self {
+            Self::BurnsAllGas => address!("0x000000000000000000000000000000000000BAD1"),
+            Self::InvalidOpcode => address!("0x000000000000000000000000000000000000BAD2"),
+        }
+    }
+}
+
 /// USDC minted to the payer at start: 1,000 USDC in atomic units.
 pub const PAYER_USDC: u64 = 1_000_000_000;
 
@@ -85,6 +106,8 @@ struct Artifacts {
     test_usdc: Artifact,
     test_wallet: Artifact,
     test_wallet_factory: Artifact,
+    gas_burner: Artifact,
+    invalid_opcode: Artifact,
     erc6492_probe: Artifact,
     permit2: Artifact,
 }
@@ -99,6 +122,9 @@ struct Contracts {
     wallet: Bytes,
     /// Runtime code of the wallet factory.
     wallet_factory: Bytes,
+    /// Runtime code of the hostile contracts, by kind.
+    gas_burner: Bytes,
+    invalid_opcode: Bytes,
     /// Creation code of coinslot-evm's ERC-6492 probe, as compiled here.
     erc6492_probe: Bytes,
 }
@@ -121,6 +147,8 @@ fn load_contracts() -> Result<Contracts> {
         permit2: permit2_runtime(artifacts.permit2)?,
         wallet: artifacts.test_wallet.bytecode,
         wallet_factory: artifacts.test_wallet_factory.deployed_bytecode,
+        gas_burner: artifacts.gas_burner.deployed_bytecode,
+        invalid_opcode: artifacts.invalid_opcode.deployed_bytecode,
         erc6492_probe: artifacts.erc6492_probe.bytecode,
     })
 }
@@ -335,6 +363,17 @@ impl LocalChain {
             .contract_address
             .filter(|_| receipt.status())
             .ok_or_else(|| Error::rpc("deploy", "the wallet was not created"))
+    }
+
+    /// Places a hostile contract at its [`Hostile::address`] and returns that address.
+    pub async fn place_hostile(&self, kind: Hostile) -> Result<Address> {
+        let contracts = contracts()?;
+        let code = match kind {
+            Hostile::BurnsAllGas => contracts.gas_burner.clone(),
+            Hostile::InvalidOpcode => contracts.invalid_opcode.clone(),
+        };
+        self.set_code(kind.address(), code).await?;
+        Ok(kind.address())
     }
 
     /// The address `owner`'s wallet with `salt` has, or will have once the factory at

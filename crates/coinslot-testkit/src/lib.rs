@@ -34,7 +34,7 @@ pub mod stacks;
 pub mod tools;
 
 pub use chain::{
-    Accounts, CHAIN_ID, LocalChain, PAYER_USDC, PERMIT2, USDC, USDC_DECIMALS, USDC_NAME,
+    Accounts, CHAIN_ID, Hostile, LocalChain, PAYER_USDC, PERMIT2, USDC, USDC_DECIMALS, USDC_NAME,
     USDC_VERSION, WALLET_FACTORY, erc6492_probe_bytecode, exact_requirements,
 };
 pub use error::{Error, Result};

@@ -1,6 +1,8 @@
 //! The reference x402 implementation (npm `@x402/*` 2.27.0 and the legacy v1 `x402-fetch`,
 //! pinned in `js/`), driven through `js/x402-reference.mjs`, for interop tests: its clients pay,
-//! its facilitator verifies and settles, its hono server sells.
+//! its facilitator verifies and settles, its hono server sells. And the Python reference
+//! facilitator (PyPI `x402` 2.25.0, pinned in `python/requirements.txt`), behind
+//! `python/reference_facilitator.py`.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -175,4 +177,18 @@ pub fn reference_facilitator_service(rpc_url: &str, private_key: &str) -> Result
         ],
         "Facilitator listening",
     )
+}
+
+/// The Python reference facilitator (PyPI `x402` 2.25.0, its exact-EVM scheme on web3.py) as
+/// an HTTP service (`/verify`, `/settle`, `/supported`), settling with `private_key` (0x-hex)
+/// on the chain at `rpc_url`. Its packages are installed on first use ([`tools::python`]).
+///
+/// [`tools::python`]: crate::tools::python
+pub fn python_reference_facilitator(rpc_url: &str, private_key: &str) -> Result<ServiceProcess> {
+    let script = crate::tools::python_dir().join("reference_facilitator.py");
+    let mut command = crate::tools::python()?.command(script);
+    command
+        .env("RPC_URL", rpc_url)
+        .env("PRIVATE_KEY", private_key);
+    ServiceProcess::spawn(command, "Facilitator listening", true)
 }

@@ -324,3 +324,27 @@ pub async fn x402_stacks_get(devnet: &StacksDevnet, url: &str, private_key: &str
     )
     .await
 }
+
+/// A paid route behind the `x402-stacks` npm server middleware (2.0.3, on express), which
+/// settles through the facilitator at `facilitator_url` without verifying first and serves
+/// the content whenever the settle answers success: `GET /paid` for `amount` µSTX to
+/// `pay_to` on the devnet's network, and `GET /served`, free, counting what `/paid` served.
+pub fn x402_stacks_server(
+    devnet: &StacksDevnet,
+    facilitator_url: &str,
+    pay_to: &str,
+    amount: u64,
+) -> Result<ServiceProcess> {
+    let network = if devnet.is_mainnet() {
+        "mainnet"
+    } else {
+        "testnet"
+    };
+    let mut node = Command::new("node");
+    node.arg(tools()?.js_dir.join("x402-stacks-server.mjs"))
+        .env("FACILITATOR_URL", facilitator_url)
+        .env("PAY_TO", pay_to)
+        .env("NETWORK", network)
+        .env("AMOUNT", amount.to_string());
+    ServiceProcess::spawn(node, "Server listening", true)
+}

@@ -1,8 +1,10 @@
 //! The npm tools of the local chain (anvil, solc, Permit2's sources, viem), installed from the
-//! committed lock file, and the contracts compiled once and cached under `target/`.
+//! committed lock file, and the contracts compiled once and cached under `target/`; and the
+//! Python reference packages (PyPI `x402`), installed from `python/requirements.txt` into a
+//! virtual environment under `target/` when a test first needs them.
 //!
-//! Both steps run at most once per machine and source version: a file lock serialises test
-//! processes (nextest runs each test in its own), and the compiled output is keyed by a hash of
+//! Each step runs at most once per machine and source version: a file lock serialises test
+//! processes (nextest runs each test in its own), and each output is keyed by a hash of
 //! everything that goes into it.
 
 use std::fs::{self, File};
@@ -37,6 +39,84 @@ pub fn tools() -> Result<&'static Tools> {
             tool: "testkit",
             message: message.clone(),
         })
+}
+
+/// Python with the pinned Python reference packages (`python/requirements.txt`), installed
+/// on first use into a folder under `target/coinslot-testkit/`, with pip's downloads cached
+/// beside it.
+#[derive(Debug)]
+pub struct Python {
+    /// The folder the packages are installed in (`pip install --target`).
+    pub packages: PathBuf,
+}
+
+impl Python {
+    /// `python3` running `script`, with the packages on its path and no user site.
+    pub fn command(&self, script: impl AsRef<Path>) -> Command {
+        let mut command = Command::new("python3");
+        command
+            .arg("-s")
+            .arg(script.as_ref())
+            .env("PYTHONPATH", &self.packages);
+        command
+    }
+}
+
+/// The Python reference packages, installed on first use: blocks while pip runs (a minute,
+/// the first time on a machine). Needs `python3` with pip on PATH (`scripts/install-tools.sh`
+/// installs Debian's when missing).
+pub fn python() -> Result<&'static Python> {
+    static PYTHON: OnceLock<std::result::Result<Python, String>> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| prepare_python().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|message| Error::Tool {
+            tool: "python",
+            message: message.clone(),
+        })
+}
+
+/// The folder of the testkit's Python scripts.
+pub fn python_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
+}
+
+fn prepare_python() -> Result<Python> {
+    let cache = cache_dir();
+    fs::create_dir_all(&cache).map_err(|e| Error::io(&cache, e))?;
+    let lock_path = cache.join("python.lock");
+    let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+
+    let requirements = python_dir().join("requirements.txt");
+    let pinned = fs::read(&requirements).map_err(|e| Error::io(&requirements, e))?;
+    let packages = cache.join(format!("python-{}", &keccak256(&pinned).to_string()[2..18]));
+    let ready = packages.join(".coinslot-ready");
+    if !ready.exists() {
+        // A half-made install (one cut off) is made again from nothing.
+        if packages.exists() {
+            fs::remove_dir_all(&packages).map_err(|e| Error::io(&packages, e))?;
+        }
+        run(
+            "pip",
+            Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
+                .args(["--no-warn-script-location", "--target"])
+                .arg(&packages)
+                .arg("--requirement")
+                .arg(&requirements)
+                .env("PIP_CACHE_DIR", cache.join("pip-cache")),
+        )?;
+        fs::write(&ready, b"").map_err(|e| Error::io(&ready, e))?;
+    }
+    drop(lock);
+    Ok(Python { packages })
 }
 
 fn js_dir() -> PathBuf {
@@ -123,6 +203,7 @@ fn source_hash(js: &Path) -> Result<String> {
         js.join("../contracts/TestUSDC.sol"),
         js.join("../contracts/TestWallet.sol"),
         js.join("../contracts/TestWalletFactory.sol"),
+        js.join("../contracts/Hostile.sol"),
         js.join("../../coinslot-evm/contracts/Erc6492Probe.sol"),
     ];
     let mut all = Vec::new();

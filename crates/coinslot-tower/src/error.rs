@@ -32,6 +32,13 @@ pub enum Error {
         /// Why.
         source: coinslot_core::Error,
     },
+    /// A route's 402 would not fit in a header a client decodes (64 KiB): its offers, or
+    /// their descriptions and `extra`, are too large.
+    #[error("route {pattern:?} has a 402 too large for a header")]
+    ChallengeTooLarge {
+        /// The route's pattern.
+        pattern: String,
+    },
     /// An access store failed (its database is unreachable or corrupt).
     #[error("access store: {message}")]
     Store {

@@ -8,12 +8,15 @@
 //! 1. the route's offers, fixed or computed from the request ([`PaidRoute::priced_by`]); a
 //!    request no route prices passes through untouched, and so does one priced at nothing;
 //! 2. the [access policies](access), if any: a prepaid API key, a free tier;
-//! 3. no payment: 402 with `PAYMENT-REQUIRED` (v2), the same offers as the v1 JSON body,
-//!    `Cache-Control: no-store`, and `resource.url` under the configured public base URL (never
-//!    from the `Host` header);
-//! 4. `PAYMENT-SIGNATURE` (v2) or `X-PAYMENT` (v1) is decoded strictly and matched to an offer
-//!    (every field, as the reference servers do); a payment already used, or in use by another
-//!    request, is refused: one payment runs the handler once;
+//! 3. no payment: 402 with `PAYMENT-REQUIRED` (v2), the same offers as the v1 JSON body (the v2
+//!    `PaymentRequired` itself when no offer has a v1 form), `Cache-Control: no-store`, and
+//!    `resource.url` under the configured public base URL (never from the `Host` header); a
+//!    `HEAD` is answered so, and never charged, whatever it carries;
+//! 4. `PAYMENT-SIGNATURE` (v2) or `X-PAYMENT` (v1) is decoded strictly, within the
+//!    [limits](coinslot_core::limits) the facilitator applies (so what is forwarded is read
+//!    whole there; a priced URL past the limit is a 414), and matched to an offer (every field,
+//!    as the reference servers do); a payment already used, or in use by another request, is
+//!    refused: one payment runs the handler once;
 //! 5. the facilitator verifies it; the handler runs with a [`VerifiedPayment`] in its request
 //!    extensions;
 //! 6. a handler answer below 400 is settled, and goes out with `PAYMENT-RESPONSE`
@@ -21,8 +24,9 @@
 //!    never the content; a handler failure is not charged. A route may settle before its
 //!    handler instead ([`PaidRoute::settle_before_handler`]).
 //!
-//! A facilitator that cannot be reached gives 502 and serves nothing. Errors of the inner service
-//! pass through unchanged.
+//! Bad input is a 4xx with its reason, never a 5xx: a payment the facilitator refuses, even by
+//! a 4xx status of its own, is a 402. A facilitator (or its chain) that cannot be reached gives
+//! 502 and serves nothing. Errors of the inner service pass through unchanged.
 //!
 //! ```
 //! use axum::{Router, routing::get};

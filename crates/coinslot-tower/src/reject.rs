@@ -2,6 +2,7 @@
 //! receipt headers, and the JSON errors. One place, so that every 402 carries the same headers.
 
 use bytes::Bytes;
+use coinslot_core::limits::{MAX_HEADER_LEN, MAX_RESOURCE_URL_LEN};
 use coinslot_core::v1::{PaymentRequiredV1, SettleResponseV1};
 use coinslot_core::{
     ErrorReason, PaymentRequired, PaymentRequirements, ResourceInfo, SettleResponse, V2,
@@ -30,6 +31,11 @@ const EXPOSE: HeaderValue =
 pub(crate) const PAYMENT_HEADER_REQUIRED: &str = "PAYMENT-SIGNATURE header is required";
 /// The error of a 402 to a payment for something not offered (the reference servers' text).
 pub(crate) const NO_MATCHING_REQUIREMENTS: &str = "No matching payment requirements";
+/// The error of a 402 to a `HEAD` with a payment: a `HEAD` learns the price, never pays it.
+pub(crate) const HEAD_IS_NOT_CHARGED: &str =
+    "a HEAD request is never charged: send the payment with the GET";
+/// The longest error a 402 of a fixed-price route is checked to have room for.
+const LONGEST_ERROR: usize = 256;
 
 /// The offers and resource of one priced request: what every 402 for it repeats.
 #[derive(Debug)]
@@ -72,7 +78,12 @@ impl Challenge<'_> {
         }
     }
 
-    /// The answer `reject` sends, encoded; `None` if the offers do not encode.
+    /// The answer `reject` sends, encoded; `None` if the offers do not encode, or do not fit
+    /// in a header a client will decode ([`MAX_HEADER_LEN`]).
+    ///
+    /// The body is the v1 form of the same 402, for legacy clients; when no offer has a v1
+    /// form (a network v1 has no name for), it is the v2 `PaymentRequired` itself, as the
+    /// reference servers send, never a v1 body that offers nothing.
     pub(crate) fn encode(&self, error: &str) -> Option<EncodedChallenge> {
         let status = if error == ErrorReason::Permit2AllowanceRequired.as_str() {
             StatusCode::PRECONDITION_FAILED
@@ -87,13 +98,43 @@ impl Challenge<'_> {
             extensions: None,
         };
         let header = required.to_header().ok()?;
-        let body = serde_json::to_vec(&PaymentRequiredV1::from_v2(&required)).ok()?;
+        if header.len() > MAX_HEADER_LEN {
+            return None;
+        }
+        let v1 = PaymentRequiredV1::from_v2(&required);
+        let body = if v1.accepts.is_empty() {
+            serde_json::to_vec(&required)
+        } else {
+            serde_json::to_vec(&v1)
+        }
+        .ok()?;
         Some(EncodedChallenge {
             status,
             // Base64 is always a valid header value.
             header: HeaderValue::try_from(header).ok()?,
             body: body.into(),
         })
+    }
+
+    /// Whether every 402 of these offers fits in a header, whatever the request's URL (up to
+    /// [`MAX_RESOURCE_URL_LEN`]) and the error it names: checked once for a fixed-price route.
+    pub(crate) fn fits_any_request(
+        offers: &[PaymentRequirements],
+        base_url: &str,
+        route: &PaidRoute,
+    ) -> bool {
+        let path_len = MAX_RESOURCE_URL_LEN.saturating_sub(base_url.len()).max(1);
+        let longest = format!("/{}", "a".repeat(path_len - 1));
+        let Ok(uri) = longest.parse::<Uri>() else {
+            return false;
+        };
+        let challenge = Challenge {
+            offers,
+            base_url,
+            uri,
+            route,
+        };
+        challenge.encode(&"e".repeat(LONGEST_ERROR)).is_some()
     }
 
     /// The 402 to a payment whose settlement failed: the failed settle response as the receipt

@@ -115,7 +115,7 @@ impl PaidRoute {
         Self::with_method(None, pattern.into())
     }
 
-    /// A `GET` route (it also prices `HEAD`).
+    /// A `GET` route. A `HEAD` of it is answered the 402, and never charged.
     pub fn get(pattern: impl Into<String>) -> Self {
         Self::new(Method::GET, pattern)
     }
@@ -210,6 +210,11 @@ impl CompiledRoute {
                         source,
                     }
                 })?;
+            }
+            if !offers.is_empty() && !Challenge::fits_any_request(offers, base_url, &route) {
+                return Err(crate::Error::ChallengeTooLarge {
+                    pattern: route.pattern.clone(),
+                });
             }
             if !offers.is_empty()
                 && !route.pattern.contains('{')

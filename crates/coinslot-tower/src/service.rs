@@ -5,14 +5,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use coinslot_core::limits::MAX_RESOURCE_URL_LEN;
 use coinslot_core::v1::{PaymentPayloadV1, PaymentRequirementsV1};
 use coinslot_core::{
     BoxFuture, ErrorReason, Facilitator, PaymentPayload, PaymentRequirements, VerifyRequest,
     find_matching_requirements, match_payload_v1,
 };
 use http::header::HeaderValue;
-use http::request::Parts;
-use http::{Request, Response, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
@@ -21,8 +21,8 @@ use crate::body::ResponseBody;
 use crate::layer::RawPayment;
 use crate::payment::VerifiedPayment;
 use crate::reject::{
-    Challenge, NO_MATCHING_REQUIREMENTS, PAYMENT_HEADER_REQUIRED, PAYMENT_SIGNATURE, X_PAYMENT,
-    attach_receipt, json_error,
+    Challenge, HEAD_IS_NOT_CHARGED, NO_MATCHING_REQUIREMENTS, PAYMENT_HEADER_REQUIRED,
+    PAYMENT_SIGNATURE, X_PAYMENT, attach_receipt, json_error,
 };
 use crate::replay::{ReplayGuard, payment_key, scheme_key};
 use crate::route::{CompiledRoute, SettlementTiming};
@@ -88,11 +88,11 @@ where
             };
         };
         // The commonest priced request, one without a payment, is answered from the 402
-        // encoded when the layer was built (unless a way in before x402 must be asked first).
-        let headers = request.headers();
-        if self.shared.policies.is_empty()
-            && !headers.contains_key(PAYMENT_SIGNATURE)
-            && !headers.contains_key(X_PAYMENT)
+        // encoded when the layer was built (unless a way in before x402 must be asked first;
+        // a HEAD asks none, as it is never charged).
+        let has_payment = payment_header(request.headers()).is_some();
+        if !has_payment
+            && (self.shared.policies.is_empty() || request.method() == Method::HEAD)
             && let Some(challenge) = self.shared.routes[route].unpaid_challenge(request.uri())
         {
             return ResponseFuture::Ready {
@@ -170,12 +170,11 @@ struct Matched {
 }
 
 /// The payment header of a request: `PAYMENT-SIGNATURE` (v2) first, then `X-PAYMENT` (v1).
-fn payment_header(parts: &Parts) -> Option<(u8, &HeaderValue)> {
-    parts
-        .headers
+fn payment_header(headers: &HeaderMap) -> Option<(u8, &HeaderValue)> {
+    headers
         .get(PAYMENT_SIGNATURE)
         .map(|v| (2, v))
-        .or_else(|| parts.headers.get(X_PAYMENT).map(|v| (1, v)))
+        .or_else(|| headers.get(X_PAYMENT).map(|v| (1, v)))
 }
 
 /// Decodes the payment and finds the offer it is for; `Err` is the 402's error text.
@@ -234,6 +233,8 @@ fn match_payment(
     })
 }
 
+/// The answer when the facilitator could not do its work: it, or the chain behind it, could
+/// not be reached or failed (a payment it refuses is a 402, never this).
 fn facilitator_failed<B>(what: &str, error: &coinslot_core::Error) -> Response<ResponseBody<B>> {
     tracing::error!(error = %error, "x402 facilitator {what} failed");
     json_error(
@@ -253,9 +254,12 @@ where
 {
     let route = &shared.routes[route];
     let (mut parts, body) = request.into_parts();
-    let has_payment = payment_header(&parts).is_some();
+    let has_payment = payment_header(&parts.headers).is_some();
+    // A HEAD learns the price and is never charged: no way in is asked, no payment taken.
+    let head = parts.method == Method::HEAD;
+    let policies = if head { &[][..] } else { &shared.policies[..] };
 
-    for policy in &shared.policies {
+    for policy in policies {
         let access = match policy
             .check(AccessRequest {
                 parts: &parts,
@@ -294,6 +298,15 @@ where
         let response = inner.call(Request::from_parts(parts, body)).await?;
         return Ok(response.map(ResponseBody::inner));
     }
+    // A 402 names the URL, and a v1 payment carries it to the facilitator: past the shared
+    // limit, neither would be read whole.
+    let target_len = parts.uri.path_and_query().map_or(1, |p| p.as_str().len());
+    if shared.base_url.len() + target_len > MAX_RESOURCE_URL_LEN {
+        return Ok(json_error(
+            StatusCode::URI_TOO_LONG,
+            &format!("a priced URL may have at most {MAX_RESOURCE_URL_LEN} bytes"),
+        ));
+    }
     let challenge = Challenge {
         offers: &offers,
         base_url: &shared.base_url,
@@ -301,7 +314,11 @@ where
         route: &route.route,
     };
 
-    let Some((x402_version, header)) = payment_header(&parts) else {
+    let payment = payment_header(&parts.headers).filter(|_| !head);
+    let Some((x402_version, header)) = payment else {
+        if head && has_payment {
+            return Ok(challenge.reject(HEAD_IS_NOT_CHARGED));
+        }
         return Ok(match route.unpaid_challenge(&parts.uri) {
             Some(ready) => ready.response(),
             None => challenge.reject(PAYMENT_HEADER_REQUIRED),

@@ -5,31 +5,41 @@
 //! ```json
 //! {
 //!   "store": "settlements.db",
+//!   "minimumAmount": "1",
+//!   "minimumAmounts": { "0x036CbD53842c5426634e7929541eC2318f3dCF7e": "100" },
 //!   "networks": [
 //!     {
 //!       "rpcUrl": "https://sepolia.base.org",
 //!       "assets": ["0x036CbD53842c5426634e7929541eC2318f3dCF7e"],
 //!       "maxFeePerGasWei": "50000000000",
 //!       "receiptTimeoutSeconds": 30,
-//!       "erc6492Factories": []
+//!       "erc6492Factories": [],
+//!       "gasCaps": { "read": 100000, "signature": 500000, "transfer": 700000, "deployment": 1500000 }
 //!     }
 //!   ]
 //! }
 //! ```
 //!
-//! `store` is a SQLite file (default: in memory, forgotten at exit). Each entry of `networks` is
-//! one EVM chain (its id is asked from the node) with the tokens settled there (default: any
-//! EIP-3009 token), the gas cap, the receipt timeout and the ERC-6492 factories allowed; only
-//! `rpcUrl` is required. Without `networks`, the one chain is `EVM_RPC_URL`. The keys of
-//! `EVM_PRIVATE_KEY` settle on every chain. An unknown field is an error.
+//! `store` is a SQLite file (default: in memory, forgotten at exit). `minimumAmount` is the
+//! least amount of any asset, in atomic units, a payment may be for (default 1: zero-value
+//! payments are refused), and `minimumAmounts` the least of particular assets. Each entry of
+//! `networks` is one EVM chain (its id is asked from the node) with the tokens settled there
+//! (default: any EIP-3009 token), the gas price cap, the receipt timeout, the ERC-6492
+//! factories allowed, and the most gas each kind of call made for a payment may use (any of
+//! the four, the others at their defaults); only `rpcUrl` is required. Without `networks`,
+//! the one chain is `EVM_RPC_URL`. The keys of `EVM_PRIVATE_KEY` settle on every chain. An
+//! unknown field is an error.
 //!
 //! Stacks is configured by environment alone: `STACKS_NODE_URL` (a node with the Hiro API),
 //! `STACKS_NETWORK` and `STACKS_DELIVERY`. Without `EVM_PRIVATE_KEY` the service settles on
 //! Stacks only.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use alloy::primitives::Address;
+use coinslot_core::TokenAmount;
+use coinslot_evm::GasCaps;
 use coinslot_stacks::exact::Delivery;
 use coinslot_stacks::network::StacksNetwork;
 use serde::Deserialize;
@@ -41,6 +51,8 @@ pub(crate) struct Config {
     pub(crate) private_keys: Vec<String>,
     pub(crate) api_key: Option<String>,
     pub(crate) store: Option<String>,
+    pub(crate) minimum_amount: Option<TokenAmount>,
+    pub(crate) minimum_amounts: BTreeMap<String, TokenAmount>,
     pub(crate) networks: Vec<NetworkConfig>,
     pub(crate) stacks: Option<StacksConfig>,
 }
@@ -64,6 +76,18 @@ pub(crate) struct NetworkConfig {
     receipt_timeout_seconds: Option<u64>,
     #[serde(default)]
     pub(crate) erc6492_factories: Vec<Address>,
+    #[serde(default)]
+    gas_caps: GasCapsConfig,
+}
+
+/// The gas caps of one chain, each at its default when not given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct GasCapsConfig {
+    read: Option<u64>,
+    signature: Option<u64>,
+    transfer: Option<u64>,
+    deployment: Option<u64>,
 }
 
 /// The file's shape.
@@ -71,6 +95,9 @@ pub(crate) struct NetworkConfig {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct File {
     store: Option<String>,
+    minimum_amount: Option<TokenAmount>,
+    #[serde(default)]
+    minimum_amounts: BTreeMap<String, TokenAmount>,
     #[serde(default)]
     networks: Vec<NetworkConfig>,
 }
@@ -124,6 +151,7 @@ impl Config {
                 max_fee_per_gas_wei: None,
                 receipt_timeout_seconds: None,
                 erc6492_factories: Vec::new(),
+                gas_caps: GasCapsConfig::default(),
             }]
         } else {
             file.networks
@@ -133,6 +161,8 @@ impl Config {
             private_keys,
             api_key: env("FACILITATOR_API_KEY"),
             store: file.store,
+            minimum_amount: file.minimum_amount,
+            minimum_amounts: file.minimum_amounts,
             networks,
             stacks,
         })
@@ -177,6 +207,16 @@ impl NetworkConfig {
                     .map_err(|_| format!("maxFeePerGasWei {wei:?} is not a whole number of wei"))
             })
             .transpose()
+    }
+
+    pub(crate) fn gas_caps(&self) -> GasCaps {
+        let mut caps = GasCaps::default();
+        let given = &self.gas_caps;
+        caps.read = given.read.unwrap_or(caps.read);
+        caps.signature = given.signature.unwrap_or(caps.signature);
+        caps.transfer = given.transfer.unwrap_or(caps.transfer);
+        caps.deployment = given.deployment.unwrap_or(caps.deployment);
+        caps
     }
 
     pub(crate) fn receipt_timeout(&self) -> Duration {

@@ -10,8 +10,8 @@
 //! - `FACILITATOR_API_KEY`: if set, `/verify`, `/settle` and `/supported` require
 //!   `Authorization: Bearer <key>`;
 //! - `FACILITATOR_CONFIG`: a JSON file for what the environment does not say (see
-//!   `config.rs`): the store, and the networks with their assets, gas cap, receipt timeout and
-//!   ERC-6492 factories.
+//!   `config.rs`): the store, the least amount a payment may be for, and the networks with
+//!   their assets, gas price cap, receipt timeout, ERC-6492 factories and gas caps per call.
 //!
 //! - `STACKS_NODE_URL`: a Stacks node with the Hiro API; set, the service also verifies and
 //!   settles `exact` on Stacks in STX, sBTC and USDCx (it broadcasts the payer's own
@@ -83,6 +83,12 @@ async fn run() -> Result<(), String> {
                 .with_delivery(stacks.delivery),
         );
     }
+    if let Some(minimum) = config.minimum_amount {
+        facilitator = facilitator.with_minimum_amount(minimum);
+    }
+    for (asset, minimum) in &config.minimum_amounts {
+        facilitator = facilitator.with_minimum_amount_for(asset.clone(), *minimum);
+    }
     let facilitator = match &config.store {
         Some(path) => facilitator.with_store(SqliteStore::open(path).map_err(|e| e.to_string())?),
         None => facilitator.with_store(MemoryStore::new()),
@@ -120,7 +126,9 @@ async fn connect(network: &NetworkConfig, keys: &[PrivateKeySigner]) -> Result<E
         .disable_recommended_fillers()
         .connect_http(url)
         .erased();
-    let mut chain = EvmChain::builder(provider).with_receipt_timeout(network.receipt_timeout());
+    let mut chain = EvmChain::builder(provider)
+        .with_receipt_timeout(network.receipt_timeout())
+        .with_gas_caps(network.gas_caps());
     for key in keys {
         chain = chain.with_signer(key.clone());
     }

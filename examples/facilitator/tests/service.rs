@@ -3,15 +3,20 @@
 
 use std::process::Command;
 
-use coinslot_core::Price;
-use coinslot_core::{SchemeClient as _, VerifyRequest};
+use coinslot_core::{PaymentRequired, Price, SchemeClient as _, VerifyRequest};
 use coinslot_evm::exact::ExactEvmClient;
 use coinslot_stacks::PrivateKey;
 use coinslot_stacks::exact::{ExactStacksClient, Sip010Token, StacksAsset, stacks_requirements};
 use coinslot_stacks::network::StacksNetwork;
 use coinslot_stacks::node::StacksNode;
-use coinslot_testkit::stacks::{Funds, StacksDevnet};
+use coinslot_testkit::stacks::{Funds, StacksDevnet, x402_stacks_server};
 use coinslot_testkit::{LocalChain, ServiceProcess, USDC, exact_requirements};
+
+/// The JSON answer to `request`.
+async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    let bytes = request.send().await.unwrap().bytes().await.unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
 
 /// Starts the binary and returns it with its base URL, read from its "listening" line.
 fn start(envs: &[(&str, String)]) -> (ServiceProcess, String) {
@@ -56,10 +61,11 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
     let config = dir.path().join("facilitator.json");
     let network = |chain: &LocalChain| {
         serde_json::json!({"rpcUrl": chain.rpc_url().to_string(), "assets": [USDC],
-                           "receiptTimeoutSeconds": 5})
+                           "receiptTimeoutSeconds": 5, "gasCaps": {"signature": 400000}})
     };
     let file = serde_json::json!({
         "store": dir.path().join("settlements.db"),
+        "minimumAmount": "2000",
         "networks": [network(&base), network(&other)],
     });
     std::fs::write(&config, file.to_string()).unwrap();
@@ -80,18 +86,8 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
     );
     let unauthorized = client.get(format!("{url}/supported")).send().await.unwrap();
     assert_eq!(unauthorized.status(), 401);
-    let supported: serde_json::Value = serde_json::from_slice(
-        &client
-            .get(format!("{url}/supported"))
-            .bearer_auth("k")
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let supported: serde_json::Value =
+        json_of(client.get(format!("{url}/supported")).bearer_auth("k")).await;
     let v2: Vec<&str> = supported["kinds"]
         .as_array()
         .unwrap()
@@ -124,59 +120,62 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
         alloy::primitives::U256::from(5_000)
     );
 
-    // An asset outside the configured list is refused.
+    // A payment below the configured minimum, and one in an asset outside the configured
+    // list, are refused.
+    let mut small = offer.clone();
+    small.amount = 1_999u64.into();
     let mut foreign = offer;
     foreign.asset = alloy::primitives::Address::repeat_byte(0x55).to_checksum(None);
-    let payment = ExactEvmClient::new(other.accounts().payer.clone())
-        .create_payment_payload(&foreign, None)
-        .await
-        .unwrap();
-    let verified = post(
-        &format!("{url}/verify"),
-        &serde_json::to_value(VerifyRequest::v2(payment, foreign)).unwrap(),
-    )
-    .await;
-    assert_eq!(
-        verified["invalidReason"], "invalid_payment_requirements",
-        "{verified}"
-    );
+    for refused in [small, foreign] {
+        let payment = ExactEvmClient::new(other.accounts().payer.clone())
+            .create_payment_payload(&refused, None)
+            .await
+            .unwrap();
+        let verified = post(
+            &format!("{url}/verify"),
+            &serde_json::to_value(VerifyRequest::v2(payment, refused)).unwrap(),
+        )
+        .await;
+        assert_eq!(
+            verified["invalidReason"], "invalid_payment_requirements",
+            "{verified}"
+        );
+    }
 }
 
-#[tokio::test]
-async fn a_stacks_only_service_settles_on_the_devnet() {
-    let devnet = StacksDevnet::start_testnet().await.unwrap();
+/// A payer on `devnet` with 1 STX and 10,000 sats of sBTC, and a payee's address.
+async fn stacks_parties(devnet: &StacksDevnet) -> (PrivateKey, String) {
     let payer = PrivateKey::from_bytes(&[7; 32]).unwrap();
     let payee = PrivateKey::from_bytes(&[8; 32])
         .unwrap()
         .address(false)
         .to_string();
+    let funds = Funds {
+        stx: 1_000_000,
+        sbtc: 10_000,
+        usdcx: 0,
+    };
     devnet
-        .fund(
-            &payer.address(false).to_string(),
-            Funds {
-                stx: 1_000_000,
-                sbtc: 10_000,
-                usdcx: 0,
-            },
-        )
+        .fund(&payer.address(false).to_string(), funds)
         .await
         .unwrap();
+    (payer, payee)
+}
+
+#[tokio::test]
+async fn a_stacks_only_service_settles_on_the_devnet() {
+    let devnet = StacksDevnet::start_testnet().await.unwrap();
+    let (payer, payee) = stacks_parties(&devnet).await;
     let (_service, url) = start(&[
         ("FACILITATOR_API_KEY", "k".to_owned()),
         ("STACKS_NODE_URL", devnet.url().to_owned()),
     ]);
-    let supported: serde_json::Value = serde_json::from_slice(
-        &reqwest::Client::new()
+    let supported: serde_json::Value = json_of(
+        reqwest::Client::new()
             .get(format!("{url}/supported"))
-            .bearer_auth("k")
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap(),
+            .bearer_auth("k"),
     )
-    .unwrap();
+    .await;
     assert_eq!(
         supported["kinds"][0]["network"], "stacks:2147483648",
         "{supported}"
@@ -199,6 +198,47 @@ async fn a_stacks_only_service_settles_on_the_devnet() {
     assert_eq!(settled["success"], true, "{settled}");
     assert_eq!(settled["network"], "stacks:2147483648");
     assert_eq!(devnet.balances(&payee).await.unwrap().sbtc, 1_000);
+}
+
+/// The x402-stacks server middleware settles without verifying, and serves whenever the
+/// settle answers success: it relies on a second settle of a payment failing. In front of
+/// the service, one payment replayed, even many times at once, is served once.
+#[tokio::test]
+async fn a_settle_only_server_in_front_of_the_service_serves_a_payment_once() {
+    let devnet = StacksDevnet::start_testnet().await.unwrap();
+    let (payer, payee) = stacks_parties(&devnet).await;
+    let (_service, url) = start(&[("STACKS_NODE_URL", devnet.url().to_owned())]);
+    let server = x402_stacks_server(&devnet, &url, &payee, 1_000).unwrap();
+    let http = reqwest::Client::new();
+    let paid = format!("{}/paid", server.url());
+
+    let unpaid = http.get(&paid).send().await.unwrap();
+    assert_eq!(unpaid.status(), 402);
+    let required =
+        PaymentRequired::from_header(unpaid.headers()["payment-required"].as_bytes()).unwrap();
+    let payment = ExactStacksClient::new(payer, StacksNetwork::Testnet)
+        .with_node(StacksNode::new(devnet.url()))
+        .create_payment_payload(&required.accepts[0], Some(&required.resource))
+        .await
+        .unwrap()
+        .to_header()
+        .unwrap();
+    let get = || http.get(&paid).header("payment-signature", &payment).send();
+
+    let first = get().await.unwrap();
+    assert_eq!(first.status(), 200, "{:?}", first.text().await);
+    let replays = futures_util::future::join_all((0..8).map(|_| get())).await;
+    for replay in replays {
+        let replay = replay.unwrap();
+        assert_eq!(replay.status(), 402);
+        let body: serde_json::Value =
+            serde_json::from_slice(&replay.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["error"], "duplicate_settlement", "{body}");
+        assert!(!body["transaction"].as_str().unwrap().is_empty(), "{body}");
+    }
+    let served: serde_json::Value = json_of(http.get(format!("{}/served", server.url()))).await;
+    assert_eq!(served["served"], 1, "one payment, served once");
+    assert_eq!(devnet.balances(&payee).await.unwrap().stx, 1_000);
 }
 
 #[test]

@@ -29,6 +29,19 @@ async fn facilitator(chain: &LocalChain) -> String {
     url
 }
 
+/// The payer's client, paying up to a cent a request in the local USDC.
+fn paying_client(chain: &LocalChain) -> PayingClient {
+    PayingClient::new(
+        reqwest::Client::new(),
+        Payer::builder()
+            .with_wallet(ExactEvmClient::new(chain.accounts().payer.clone()))
+            .with_policy(
+                SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("$0.01", "$1").unwrap()),
+            )
+            .build(),
+    )
+}
+
 #[tokio::test]
 async fn serves_free_fixed_and_dynamic_routes_and_closes() {
     let chain = LocalChain::start().await.unwrap();
@@ -76,15 +89,7 @@ async fn serves_free_fixed_and_dynamic_routes_and_closes() {
         assert_eq!(get(bad).await.unwrap().status(), 400, "{bad}");
     }
 
-    let client = PayingClient::new(
-        http.clone(),
-        Payer::builder()
-            .with_wallet(ExactEvmClient::new(chain.accounts().payer.clone()))
-            .with_policy(
-                SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("$0.01", "$1").unwrap()),
-            )
-            .build(),
-    );
+    let client = paying_client(&chain);
     let before = chain.usdc_balance(payee).await.unwrap();
     let words: serde_json::Value = client
         .send(client.get(format!("{url}/words?count=7")))
@@ -123,5 +128,68 @@ fn a_missing_payee_is_a_clear_error() {
     assert!(
         String::from_utf8_lossy(&output.stderr)
             .contains("EVM_PAYEE_ADDRESS or STACKS_PAYEE_ADDRESS is required")
+    );
+}
+
+/// A route priced only on Stacks has no v1 form: its 402 body is the v2 `PaymentRequired`, as
+/// the reference servers send, not a v1 body that offers nothing.
+#[tokio::test]
+async fn a_402_without_a_v1_offer_carries_the_v2_challenge_in_its_body() {
+    let payee = coinslot_stacks::PrivateKey::from_bytes(&[3; 32])
+        .unwrap()
+        .address(false)
+        .to_string();
+    let server = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_server"),
+        &[
+            ("PORT", "0".to_owned()),
+            ("FACILITATOR_URL", "http://127.0.0.1:9".to_owned()),
+            ("STACKS_PAYEE_ADDRESS", payee.clone()),
+        ],
+        "Server listening",
+        false,
+    )
+    .unwrap();
+    let response = reqwest::get(format!("{}/exact/stacks/stx", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 402);
+    let header =
+        PaymentRequired::from_header(response.headers()["payment-required"].as_bytes()).unwrap();
+    let body: PaymentRequired = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(body, header);
+    assert_eq!(body.accepts[0].pay_to, payee);
+}
+
+/// Our paying client, through the server, paying on the Python reference facilitator (PyPI
+/// `x402` 2.25, which refuses lower-case addresses in its simulation).
+#[tokio::test]
+async fn our_client_pays_the_server_in_front_of_the_python_reference_facilitator() {
+    let chain = LocalChain::start().await.unwrap();
+    let key = alloy::primitives::hex::encode_prefixed(chain.accounts().settlers[0].to_bytes());
+    let facilitator =
+        coinslot_testkit::reference::python_reference_facilitator(chain.rpc_url().as_ref(), &key)
+            .unwrap();
+    let payee = chain.accounts().payee.address();
+    let server = ServiceProcess::start(
+        env!("CARGO_BIN_EXE_server"),
+        &[
+            ("PORT", "0".to_owned()),
+            ("FACILITATOR_URL", facilitator.url().to_owned()),
+            ("EVM_PAYEE_ADDRESS", payee.to_checksum(None)),
+        ],
+        "Server listening",
+        false,
+    )
+    .unwrap();
+    let client = paying_client(&chain);
+    let response = client
+        .send(client.get(format!("{}/weather", server.url())))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        chain.usdc_balance(payee).await.unwrap(),
+        alloy::primitives::U256::from(1000)
     );
 }

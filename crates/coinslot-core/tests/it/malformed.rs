@@ -187,9 +187,18 @@ fn malformed_payment_headers() {
             )),
         ),
         (
-            "nesting beyond the recursion limit",
+            "nesting beyond the depth limit",
             b64(&nested),
-            Box::new(json_error(JsonCategory::Syntax, "recursion limit")),
+            Box::new(|e| matches!(e, Error::JsonTooDeep { max: 64 })),
+        ),
+        (
+            "a number that would be written back longer",
+            b64(&valid_payload().to_string().replacen(
+                r#""signature":"0x00""#,
+                r#""signature":"0x00","n":1e15"#,
+                1,
+            )),
+            Box::new(|e| matches!(e, Error::JsonNumberForm { text, .. } if text == "1e15")),
         ),
         (
             "duplicate field",

@@ -228,6 +228,24 @@ fn requirements_v1() -> impl Strategy<Value = PaymentRequirementsV1> {
         )
 }
 
+/// A JSON number as some encoder might write it: integers plain, with an exponent, with a
+/// fraction; floats shortest, in exponent form, or padded with zeros.
+fn number_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| format!("{n}")),
+        (0u32..20).prop_map(|e| format!("1e{e}")),
+        (1u64..1000, 0u32..30).prop_map(|(m, e)| format!("{m}E+{e}")),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| format!("{f:e}")),
+        (-1e6f64..1e6).prop_map(|f| format!("{f}")),
+        (0u32..1000).prop_map(|n| format!("{n}.000")),
+        Just("-0".to_owned()),
+        Just("-0.0".to_owned()),
+    ]
+}
+
 /// JSON and header round trips, and encoding is deterministic.
 fn check_round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
     value: &T,
@@ -312,6 +330,19 @@ proptest! {
         use base64::Engine as _;
         let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
         prop_assert_eq!(header::decode_base64(encoded.as_bytes(), header::MAX_HEADER_LEN).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_decoded_payment_never_re_encodes_longer(numbers in prop::collection::vec(number_text(), 1..8), spaces in 0usize..3) {
+        let pad = " ".repeat(spaces);
+        let list = numbers.join(&format!(",{pad}"));
+        let json = format!(
+            r#"{{ "x402Version":{pad}2, "accepted": {{"scheme":"exact","network":"eip155:8453","amount":"1","asset":"a","payTo":"b","maxTimeoutSeconds":60}},{pad}"payload": {{"n": [{list}]}} }}"#
+        );
+        if let Ok(payment) = header::decode_json::<PaymentPayload>(json.as_bytes()) {
+            // What a server forwards to its facilitator is never larger than what it took in.
+            prop_assert!(serde_json::to_vec(&payment).unwrap().len() <= json.len());
+        }
     }
 
     #[test]

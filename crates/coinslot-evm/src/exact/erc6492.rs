@@ -71,17 +71,22 @@ fn probe(wrapped: &Wrapped, target: Address, data: Bytes) -> Bytes {
     code.into()
 }
 
-/// Runs the probe: deploy through the factory, then call `target` with `data`. Returns
-/// whether the call succeeded and its output.
+/// Runs the probe: deploy through the factory, then call `target` with `data`, with at most
+/// the deployment's gas cap and `gas` for the call. Returns whether the call succeeded and its
+/// output.
 async fn run_probe(
     chain: &EvmChain,
     wrapped: &Wrapped,
     target: Address,
     data: Bytes,
+    gas: u64,
 ) -> Result<(bool, Bytes), ChainFailure> {
-    let output = chain.call_deployless(probe(wrapped, target, data)).await?;
+    let gas = chain.gas_caps().deployment.saturating_add(gas);
+    let output = chain
+        .call_deployless(probe(wrapped, target, data), gas)
+        .await?;
     let (_deployed, ok, output) = <(bool, bool, Bytes)>::abi_decode_params(&output)
-        .map_err(|_| ChainFailure::Reverted(Some("the ERC-6492 probe answered garbage".into())))?;
+        .map_err(|_| ChainFailure::Execution(Some("the ERC-6492 probe answered garbage".into())))?;
     Ok((ok, output))
 }
 
@@ -96,7 +101,8 @@ pub(super) async fn check_undeployed(
         hash,
         signature: wrapped.signature.clone(),
     };
-    match run_probe(chain, wrapped, from, call.abi_encode().into()).await {
+    let gas = chain.gas_caps().signature;
+    match run_probe(chain, wrapped, from, call.abi_encode().into(), gas).await {
         Ok((ok, output)) => Ok(ok && output.len() >= 4 && output[..4] == ERC1271_MAGIC),
         Err(ChainFailure::Node(error)) => Err(error),
         Err(_) => Ok(false),
@@ -110,11 +116,12 @@ pub(super) async fn simulate_undeployed(
     asset: Address,
     transfer: Bytes,
 ) -> Result<(), ChainFailure> {
-    let (ok, output) = run_probe(chain, wrapped, asset, transfer).await?;
+    let gas = chain.gas_caps().transfer;
+    let (ok, output) = run_probe(chain, wrapped, asset, transfer, gas).await?;
     if ok {
         Ok(())
     } else {
-        Err(ChainFailure::Reverted(
+        Err(ChainFailure::Execution(
             alloy::sol_types::decode_revert_reason(&output),
         ))
     }

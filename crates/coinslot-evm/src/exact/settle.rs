@@ -41,7 +41,11 @@ pub(super) async fn send(
             .await?
     {
         let deployed = match chain
-            .send(wrapped.factory, wrapped.factory_calldata.clone())
+            .send(
+                wrapped.factory,
+                wrapped.factory_calldata.clone(),
+                chain.gas_caps().deployment,
+            )
             .await
         {
             Ok(sent) => chain.wait_for_receipt(sent).await?,
@@ -69,7 +73,8 @@ pub(super) async fn send(
     }
 
     let input = transfer_calldata(verified);
-    let sent = match chain.send(verified.asset, input.clone()).await {
+    let gas = chain.gas_caps().transfer;
+    let sent = match chain.send(verified.asset, input.clone(), gas).await {
         Ok(sent) => sent,
         Err(ChainFailure::Node(error)) => return Err(error),
         Err(failure @ ChainFailure::GasPriceAboveCap { .. }) => {
@@ -78,7 +83,7 @@ pub(super) async fn send(
                 source: None,
             });
         }
-        Err(ChainFailure::Reverted(message)) => {
+        Err(ChainFailure::Execution(message)) => {
             // Nothing was sent. Say why from the state the transfer depends on (the nonce
             // used, the balance short), as verify would; else from the token's revert.
             if let Err(refusal) = check_state(chain, verified).await? {
@@ -230,10 +235,15 @@ async fn revert_reason(
     };
     for at in [block.saturating_sub(1), block] {
         match chain
-            .call_at(asset, input.clone(), BlockId::number(at))
+            .call_at(
+                asset,
+                input.clone(),
+                chain.gas_caps().transfer,
+                BlockId::number(at),
+            )
             .await
         {
-            Err(ChainFailure::Reverted(message)) => return Ok(message),
+            Err(ChainFailure::Execution(message)) => return Ok(message),
             Err(ChainFailure::Node(error)) => return Err(error),
             Ok(_) | Err(ChainFailure::GasPriceAboveCap { .. }) => {}
         }
@@ -291,6 +301,7 @@ async fn used_by(
             }
             .abi_encode()
             .into(),
+            chain.gas_caps().read,
         )
         .await;
     let used = match used {
@@ -353,8 +364,8 @@ pub(super) async fn confirm(
 
 fn describe(failure: &ChainFailure) -> String {
     match failure {
-        ChainFailure::Reverted(Some(message)) => format!("reverted: {message}"),
-        ChainFailure::Reverted(None) => "reverted".to_owned(),
+        ChainFailure::Execution(Some(message)) => format!("reverted: {message}"),
+        ChainFailure::Execution(None) => "reverted".to_owned(),
         ChainFailure::GasPriceAboveCap { base_fee, cap } => {
             format!("base fee {base_fee} wei is above the cap of {cap} wei")
         }

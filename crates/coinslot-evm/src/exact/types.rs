@@ -33,13 +33,16 @@ impl ExactEvmPayload {
     }
 }
 
-/// The signed fields, as the wire writes them: addresses as hex, numbers as decimal strings.
+/// The signed fields, as the wire writes them: addresses in EIP-55 checksum form (read in any
+/// case), numbers as decimal strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Authorization {
     /// The payer.
+    #[serde(with = "checksummed")]
     pub from: Address,
     /// The payee (`payTo`).
+    #[serde(with = "checksummed")]
     pub to: Address,
     /// The amount, in atomic units.
     #[serde(with = "decimal")]
@@ -67,6 +70,26 @@ impl From<&Authorization> for TransferWithAuthorization {
     }
 }
 
+/// An address written in EIP-55 checksum form, as viem and the reference SDKs write it (the
+/// Python reference refuses lower-case ones), and read in any case.
+mod checksummed {
+    use alloy::primitives::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        address: &Address,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&address.to_checksum(None))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Address, D::Error> {
+        Address::deserialize(deserializer)
+    }
+}
+
 /// `U256` as a canonical decimal string, through core's strict `TokenAmount` parser.
 mod decimal {
     use alloy::primitives::U256;
@@ -81,5 +104,25 @@ mod decimal {
         deserializer: D,
     ) -> Result<U256, D::Error> {
         TokenAmount::deserialize(deserializer).map(|amount| amount.as_u256())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_written_checksummed_and_read_in_any_case() {
+        let from = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
+        let to = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+        let json = serde_json::json!({
+            "from": from.to_lowercase(), "to": to.to_uppercase().replace("0X", "0x"),
+            "value": "1", "validAfter": "0", "validBefore": "9",
+            "nonce": format!("0x{}", "ab".repeat(32)),
+        });
+        let authorization: Authorization = serde_json::from_value(json).unwrap();
+        let written = serde_json::to_value(&authorization).unwrap();
+        assert_eq!(written["from"], from);
+        assert_eq!(written["to"], to);
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! The local checks come first and cost no RPC for a key-signed payment: scheme, network, the
 //! EIP-712 domain in `extra`, the payload's shape, the signature (ECDSA recovering `from`,
-//! low-s), `to == payTo`, `validBefore ≥ now + 6`, `validAfter ≤ now`, `value == amount`, and
-//! the asset. A contract wallet's signature needs one `eth_call` (ERC-1271). Then the chain:
+//! low-s), `to == payTo`, `validBefore ≥ now + 6`, `validAfter ≤ now`, `value == amount`,
+//! the asset, and that the payer is not the payee. A contract wallet's signature needs one
+//! `eth_call` (ERC-1271). Then the chain:
 //! the asset holds code (read once), and an `eth_call` of the transfer itself; when that
 //! fails, the nonce's state (`authorizationState`) and the payer's balance say why.
 
@@ -284,6 +285,13 @@ fn check_authorization(terms: &Terms, parts: &Parts<'_>, now: u64) -> Result<(),
     if authorization.to != terms.pay_to {
         return Err(Refusal::new(ErrorReason::InvalidExactEvmRecipientMismatch));
     }
+    if authorization.from == terms.pay_to {
+        // It would move nothing, and the facilitator would pay the gas.
+        return Err(Refusal::with(
+            ErrorReason::InvalidPayment,
+            "the payer is the payee: a payment to oneself pays nothing",
+        ));
+    }
     if authorization.valid_before < U256::from(now.saturating_add(VALID_BEFORE_BUFFER_SECS)) {
         return Err(Refusal::new(
             ErrorReason::InvalidExactEvmPayloadAuthorizationValidBefore,
@@ -407,7 +415,8 @@ async fn erc1271(
         hash,
         signature: signature.clone(),
     };
-    let accepted = match chain.call(from, call.abi_encode().into()).await {
+    let gas = chain.gas_caps().signature;
+    let accepted = match chain.call(from, call.abi_encode().into(), gas).await {
         Ok(output) => output.len() >= 4 && output[..4] == ERC1271_MAGIC,
         Err(ChainFailure::Node(error)) => return Err(error),
         Err(_) => false,
@@ -484,14 +493,18 @@ pub(super) async fn check_chain(
             erc6492::simulate_undeployed(chain, wrapped, asset, transfer_calldata(verified)).await
         }
         _ => chain
-            .call(asset, transfer_calldata(verified))
+            .call(
+                asset,
+                transfer_calldata(verified),
+                chain.gas_caps().transfer,
+            )
             .await
             .map(drop),
     };
     match simulated {
         Ok(()) => Ok(Ok(())),
         Err(ChainFailure::Node(error)) => Err(error),
-        Err(ChainFailure::Reverted(message)) => {
+        Err(ChainFailure::Execution(message)) => {
             if let Err(refusal) = check_state(chain, verified).await? {
                 return Ok(Err(refusal));
             }
@@ -513,7 +526,8 @@ pub(super) async fn check_chain(
 /// (`authorizationState`) and the balance covering the value.
 pub(super) async fn check_state(chain: &EvmChain, verified: &Verified) -> Checked<()> {
     let a = &verified.payload.authorization;
-    let read = |input: Vec<u8>| chain.call(verified.asset, input.into());
+    let gas = chain.gas_caps().read;
+    let read = |input: Vec<u8>| chain.call(verified.asset, input.into(), gas);
     let (used, balance) = futures_util::join!(
         read(
             IEip3009Token::authorizationStateCall {
@@ -574,9 +588,14 @@ async fn domain_mismatch(
             .and_then(|e| e.get(field))
             .and_then(|v| v.as_str())
     };
+    let gas = chain.gas_caps().read;
     let (name, version) = futures_util::join!(
-        chain.call(asset, IEip3009Token::nameCall {}.abi_encode().into()),
-        chain.call(asset, IEip3009Token::versionCall {}.abi_encode().into()),
+        chain.call(asset, IEip3009Token::nameCall {}.abi_encode().into(), gas),
+        chain.call(
+            asset,
+            IEip3009Token::versionCall {}.abi_encode().into(),
+            gas
+        ),
     );
     let read =
         |result: Result<Bytes, ChainFailure>, decode: fn(&[u8]) -> Option<String>| match result {

@@ -49,6 +49,14 @@ async fn a_signed_payment_moves_exactly_the_amount() {
         payment.accepted, offer,
         "accepted echoes the offer unchanged"
     );
+    // Addresses go out in EIP-55 checksum form, as viem writes them (the Python reference
+    // refuses lower-case ones).
+    let written = &payment.payload["authorization"];
+    assert_eq!(
+        written["from"],
+        chain.accounts().payer.address().to_checksum(None)
+    );
+    assert_eq!(written["to"], payee.to_checksum(None));
     let payload: ExactEvmPayload = serde_json::from_value(payment.payload.clone().into()).unwrap();
     assert_eq!(payload.authorization.from, chain.accounts().payer.address());
     assert_eq!(payload.authorization.to, payee);

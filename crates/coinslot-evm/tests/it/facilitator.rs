@@ -348,6 +348,17 @@ async fn each_bad_payment_is_refused_with_its_reason_and_moves_nothing() {
         ErrorReason::InvalidExactEvmSignature,
     ));
 
+    // A payment to oneself: valid in every other way, and it would move nothing.
+    let to_self = PaymentRequirements {
+        pay_to: payer.address().to_checksum(None),
+        ..offer.clone()
+    };
+    tampered.push((
+        "to oneself",
+        request(&to_self, &sign(authorization(payer.address(), &to_self))),
+        ErrorReason::InvalidPayment,
+    ));
+
     for (name, request, reason) in cases.into_iter().chain(tampered) {
         let verified = exact.verify(&request).await.unwrap();
         assert!(!verified.is_valid, "{name}");
@@ -537,12 +548,14 @@ async fn later_settlements_use_the_learned_gas_limit_even_for_a_costlier_transfe
             )
         }
     };
-    // The cheapest transfer first, to the payer itself (no balance set from zero): the
-    // estimate the limit is learned from.
-    let to_self = requirements(payer.address(), AMOUNT);
+    // The cheapest transfer first, to a payee that holds a balance already (no balance set
+    // from zero): the estimate the limit is learned from.
+    let holder = Address::repeat_byte(0x66);
+    chain.mint_usdc(holder, U256::from(1)).await.unwrap();
+    let to_holder = requirements(holder, AMOUNT);
     let first = request(
-        &to_self,
-        &signed(&payer, authorization(payer.address(), &to_self)),
+        &to_holder,
+        &signed(&payer, authorization(payer.address(), &to_holder)),
     );
     let (estimated, cheap_used) = gas_limit_of(exact.settle(&first).await.unwrap()).await;
     // Then a payee whose balance starts at zero: more gas, under the learned limit.

@@ -55,6 +55,22 @@ impl SettlementStore for MemoryStore {
         })
     }
 
+    fn finish_pending<'a>(
+        &'a self,
+        key: &'a str,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            self.with(|records| match records.get_mut(key) {
+                Some(pending @ Record::Pending(_)) => {
+                    *pending = record.clone();
+                    true
+                }
+                _ => false,
+            })
+        })
+    }
+
     fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             self.with(|records| {

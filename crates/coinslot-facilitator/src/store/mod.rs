@@ -44,6 +44,16 @@ pub trait SettlementStore: Send + Sync + 'static {
     /// Records the outcome of a claimed settlement.
     fn put<'a>(&'a self, key: &'a str, record: &'a Record) -> BoxFuture<'a, Result<()>>;
 
+    /// Records the outcome of a settlement found [`Record::Pending`], if it still is: `true`
+    /// if this call replaced the pending record, `false` if another caller did first. Atomic,
+    /// like [`claim`](Self::claim): of the callers that confirm one pending settlement, one
+    /// learns it was first, and only that one answers success.
+    fn finish_pending<'a>(
+        &'a self,
+        key: &'a str,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool>>;
+
     /// Gives up a claim when nothing was sent (the payment was refused, or the node was
     /// unreachable before sending), so that the payment can be tried again.
     fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<()>>;
@@ -58,6 +68,13 @@ impl<T: SettlementStore + ?Sized> SettlementStore for std::sync::Arc<T> {
     }
     fn put<'a>(&'a self, key: &'a str, record: &'a Record) -> BoxFuture<'a, Result<()>> {
         (**self).put(key, record)
+    }
+    fn finish_pending<'a>(
+        &'a self,
+        key: &'a str,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool>> {
+        (**self).finish_pending(key, record)
     }
     fn release<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<()>> {
         (**self).release(key)

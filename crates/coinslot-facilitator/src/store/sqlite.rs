@@ -122,6 +122,20 @@ fn read(connection: &Connection, key: &str) -> Result<Option<Record>> {
     }))
 }
 
+/// The `state` and `response` columns of a record.
+fn columns(record: &Record) -> Result<(&'static str, Option<String>)> {
+    let (state, response) = match record {
+        Record::InFlight => ("in_flight", None),
+        Record::Pending(response) => ("pending", Some(response)),
+        Record::Settled(response) => ("settled", Some(response)),
+    };
+    let response = response
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| Error::store("cannot encode the response", e))?;
+    Ok((state, response))
+}
+
 impl SettlementStore for SqliteStore {
     fn claim<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Record>>> {
         let key = key.to_owned();
@@ -148,14 +162,9 @@ impl SettlementStore for SqliteStore {
 
     fn put<'a>(&'a self, key: &'a str, record: &'a Record) -> BoxFuture<'a, Result<()>> {
         let key = key.to_owned();
-        let (state, response) = match record {
-            Record::InFlight => ("in_flight", None),
-            Record::Pending(response) => ("pending", Some(response)),
-            Record::Settled(response) => ("settled", Some(response)),
-        };
-        let response = response.map(serde_json::to_string).transpose();
+        let columns = columns(record);
         Box::pin(async move {
-            let response = response.map_err(|e| Error::store("cannot encode the response", e))?;
+            let (state, response) = columns?;
             self.run(move |connection| {
                 connection
                     .execute(
@@ -168,6 +177,30 @@ impl SettlementStore for SqliteStore {
                     )
                     .map_err(store_error("upsert"))?;
                 Ok(())
+            })
+            .await
+        })
+    }
+
+    fn finish_pending<'a>(
+        &'a self,
+        key: &'a str,
+        record: &'a Record,
+    ) -> BoxFuture<'a, Result<bool>> {
+        let key = key.to_owned();
+        let columns = columns(record);
+        Box::pin(async move {
+            let (state, response) = columns?;
+            self.run(move |connection| {
+                let updated = connection
+                    .execute(
+                        "UPDATE coinslot_settlements
+                         SET state = ?2, response = ?3, updated_at = ?4
+                         WHERE key = ?1 AND state = 'pending'",
+                        params![key, state, response, now()],
+                    )
+                    .map_err(store_error("update"))?;
+                Ok(updated == 1)
             })
             .await
         })

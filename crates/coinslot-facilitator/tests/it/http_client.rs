@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use coinslot_core::{Error, Facilitator};
+use coinslot_core::{Error, ErrorReason, Facilitator};
 use coinslot_facilitator::store::MemoryStore;
 use coinslot_facilitator::{FacilitatorApi, HttpFacilitator};
 use coinslot_testkit::LocalChain;
@@ -50,6 +50,28 @@ async fn the_client_verifies_settles_and_reads_supported_like_the_local_facilita
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_request_the_facilitator_refuses_for_its_content_is_a_refused_payment() {
+    // A real facilitator with a body limit below what a server forwards: it answers 413.
+    let chain = LocalChain::start().await.unwrap();
+    let local = local(&chain, MemoryStore::new()).await;
+    let url = serve(FacilitatorApi::new(local).with_body_limit(512)).await;
+    let remote = HttpFacilitator::new(&url).unwrap();
+    let request = payment(&chain).await;
+
+    let verified = remote.verify(&request).await.unwrap();
+    assert!(!verified.is_valid);
+    assert_eq!(verified.invalid_reason, Some(ErrorReason::InvalidPayload));
+    assert!(
+        verified.invalid_message.as_deref().unwrap().contains("413"),
+        "{verified:?}"
+    );
+    let settled = remote.settle(&request).await.unwrap();
+    assert!(!settled.success);
+    assert_eq!(settled.error_reason, Some(ErrorReason::InvalidPayload));
+    assert_eq!(crate::common::sent_by_settler(&chain).await, 0);
 }
 
 #[tokio::test]

@@ -26,14 +26,18 @@ async fn contract(store: impl SettlementStore + Clone) {
         store.claim("k").await.unwrap(),
         Some(Record::Pending(pending.clone()))
     );
-    store
-        .put("k", &Record::Settled(pending.clone()))
-        .await
-        .unwrap();
-    assert_eq!(
-        store.get("k").await.unwrap(),
-        Some(Record::Settled(pending))
-    );
+    // Of the callers that finish one pending settlement at once, one is first.
+    let settled = Record::Settled(pending.clone());
+    let finished = futures_util::future::join_all((0..16).map(|_| {
+        let (store, settled) = (store.clone(), settled.clone());
+        async move { store.finish_pending("k", &settled).await.unwrap() }
+    }))
+    .await;
+    assert_eq!(finished.iter().filter(|first| **first).count(), 1);
+    assert_eq!(store.get("k").await.unwrap(), Some(settled.clone()));
+    assert!(!store.finish_pending("k", &settled).await.unwrap());
+    assert!(!store.finish_pending("absent", &settled).await.unwrap());
+    assert_eq!(store.get("absent").await.unwrap(), None);
     // A release only gives up a claim, never a record of something sent.
     store.release("k").await.unwrap();
     assert!(store.get("k").await.unwrap().is_some());

@@ -249,6 +249,12 @@ pub(crate) fn check_local(
         ));
     }
     let origin = tx.auth.origin().address(network.is_mainnet());
+    if pay_to == Principal::Standard(origin) {
+        return Err(Refusal {
+            reason: ErrorReason::InvalidPayment,
+            message: Some("the payer is the payee: a payment to oneself pays nothing".into()),
+        });
+    }
     let moved = match &asset {
         StacksAsset::Stx => check_stx(&tx, &pay_to, nonce)?,
         StacksAsset::Sip010(token) => {

@@ -317,6 +317,11 @@ async fn each_refusal_gives_its_reason_and_moves_nothing() {
         with_transaction(&template, &minting),
     ));
 
+    // A payment to oneself moves nothing.
+    let mut to_self = stx_offer.clone();
+    to_self.pay_to = setup.payer_address();
+    cases.push(("invalid_payment", request_for(&signer(), &to_self).await));
+
     let before = setup.balances().await;
     for (expected, request) in &cases {
         let verified = facilitator.verify(request).await.unwrap();
