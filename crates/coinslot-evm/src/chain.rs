@@ -281,7 +281,6 @@ impl ChainFailure {
 /// `EVM error InvalidFEOpcode`…).
 fn is_execution_failure(message: &str) -> bool {
     const SIGNS: &[&str] = &[
-        "revert",
         "evm error",
         "out of gas",
         "gas required exceeds",
@@ -295,8 +294,21 @@ fn is_execution_failure(message: &str) -> bool {
         "max code size",
         "contract address collision",
     ];
+    // What the node would not run at all (a nonce, the sender's funds, the fees) is the
+    // facilitator's or the node's state, not the contract's doing, whatever its prefix.
+    const NOT_RUN: &[&str] = &[
+        "invalidtransaction",
+        "nonce",
+        "insufficient funds",
+        "lackoffund",
+        "basefee",
+        "gas price",
+        "fee cap",
+    ];
     let message = message.to_ascii_lowercase();
-    SIGNS.iter().any(|sign| message.contains(sign))
+    message.contains("revert")
+        || (!NOT_RUN.iter().any(|sign| message.contains(sign))
+            && SIGNS.iter().any(|sign| message.contains(sign)))
 }
 
 /// The most gas the node may spend on each kind of call a facilitator makes for a payment,
@@ -755,6 +767,7 @@ mod tests {
             "invalid opcode: INVALID",
             "invalid jump destination",
             "stack underflow (0 <=> 2)",
+            "execution reverted: invalid nonce",
         ] {
             assert!(is_execution_failure(halted), "{halted}");
         }
@@ -765,6 +778,9 @@ mod tests {
             "request timed out",
             "rate limit exceeded",
             "the method eth_call does not exist",
+            "EVM error InvalidTransaction(LackOfFundForMaxFee { fee: 1, balance: 0 })",
+            "EVM error NonceTooLow",
+            "insufficient funds for gas * price + value",
         ] {
             assert!(!is_execution_failure(node), "{node}");
         }
