@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the npm tools the tests need (anvil, solc,
 # Permit2's sources, viem, the reference x402 packages) from the committed lock file, then checks
-# formatting, lints and docs, runs every test, runs the demo once so that it keeps working, and
-# runs the benchmarks once with a few requests (scripts/bench.sh --smoke).
+# formatting, lints and docs, runs every test, checks that the published crates package, runs
+# the demo once so that it keeps working, and runs the benchmarks once with a few requests
+# (scripts/bench.sh --smoke).
 # Needs only the Rust toolchain, Node.js 20+ and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +18,9 @@ cargo fmt --all --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# With every feature, as docs.rs builds them.
 step "cargo doc -D warnings"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked
 
 step "cargo test"
 cargo test --workspace --locked
@@ -28,6 +30,15 @@ cargo test --workspace --locked
 # crate's `recovery` module.
 step "coinslot-evm and coinslot-stacks without libsecp256k1"
 cargo clippy -p coinslot-evm -p coinslot-stacks --no-default-features --locked -- -D warnings
+
+# The paywall's defaults leave out the access policies and SQLite: that build must stay clean.
+step "coinslot-tower without default features"
+cargo clippy -p coinslot-tower --no-default-features --locked -- -D warnings
+
+# The published crates, packaged and each built from its package as crates.io would.
+step "cargo package"
+cargo package --workspace --locked --exclude coinslot-testkit --exclude coinslot-benches \
+  --exclude 'coinslot-example-*'
 
 step "demo"
 cargo build --workspace --bins --locked --quiet

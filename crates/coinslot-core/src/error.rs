@@ -139,6 +139,13 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A component was set up wrong (an EVM facilitator without a signer key…): a mistake of
+    /// whoever configured it, found before any payment.
+    #[error("invalid configuration: {reason}")]
+    Configuration {
+        /// What is wrong.
+        reason: String,
+    },
     /// No registered scheme handles this scheme and network.
     #[error("no {scheme:?} scheme is registered for network {network}")]
     Unsupported {

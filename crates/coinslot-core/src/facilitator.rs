@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::api::{SettleRequest, SupportedResponse, VerifyRequest};
 use crate::error::Result;
+use crate::payment_id::PaymentId;
 use crate::v2::{SettleResponse, VerifyResponse};
 
 /// A boxed future that can move between threads: what the traits of this crate return, so
@@ -65,12 +66,12 @@ pub trait Facilitator: Send + Sync {
     /// The payment kinds, extensions and signers of this facilitator.
     fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>>;
 
-    /// What names the payment whatever its encoding (the scheme's
-    /// [`settlement_key`](crate::SchemeFacilitator::settlement_key): for EIP-3009 the token,
-    /// payer and nonce), when this facilitator can tell without a round trip. A server uses it
-    /// so that two encodings of one payment cannot run two handlers; `None` (the default, and a
-    /// remote facilitator's answer) leaves the server to name the payment by its bytes.
-    fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
+    /// The request's [`PaymentId`] (the scheme's
+    /// [`payment_id`](crate::SchemeFacilitator::payment_id): for EIP-3009 the token, payer and
+    /// nonce), when this facilitator can tell without a round trip. A server uses it so that
+    /// two encodings of one payment cannot run two handlers; `None` (the default, and a remote
+    /// facilitator's answer unless told how) leaves the server to name the payment by its bytes.
+    fn payment_id(&self, request: &VerifyRequest) -> Option<PaymentId> {
         let _ = request;
         None
     }
@@ -88,8 +89,8 @@ macro_rules! forward_facilitator {
             fn supported(&self) -> BoxFuture<'_, Result<SupportedResponse>> {
                 (**self).supported()
             }
-            fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
-                (**self).payment_key(request)
+            fn payment_id(&self, request: &VerifyRequest) -> Option<PaymentId> {
+                (**self).payment_id(request)
             }
         }
     )*};

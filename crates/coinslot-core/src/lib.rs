@@ -28,6 +28,8 @@
 //! # Ok::<(), coinslot_core::Error>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod amount;
 pub mod api;
 mod error;
@@ -36,6 +38,7 @@ pub mod header;
 pub mod limits;
 pub mod matching;
 pub mod network;
+mod payment_id;
 pub mod reason;
 pub mod scheme;
 pub mod v1;
@@ -48,8 +51,9 @@ pub use error::{Base64Fault, BoxedSource, Error, JsonCategory, Result};
 pub use facilitator::{BoxFuture, Facilitator};
 pub use matching::{find_matching_requirements, match_payload, match_payload_v1};
 pub use network::{Network, NetworkPattern};
+pub use payment_id::PaymentId;
 pub use reason::ErrorReason;
-pub use scheme::{SchemeClient, SchemeFacilitator, payload_settlement_key};
+pub use scheme::{SchemeClient, SchemeFacilitator};
 pub use v2::{
     JsonObject, PaymentPayload, PaymentRequired, PaymentRequirements, ResourceInfo, SettleResponse,
     VerifyResponse,

@@ -11,6 +11,7 @@ use crate::api::{SettleRequest, VerifyRequest};
 use crate::error::Result;
 use crate::facilitator::BoxFuture;
 use crate::network::Network;
+use crate::payment_id::PaymentId;
 use crate::v2::{
     JsonObject, PaymentPayload, PaymentRequirements, ResourceInfo, SettleResponse, VerifyResponse,
 };
@@ -176,12 +177,13 @@ pub trait SchemeFacilitator: Send + Sync {
         Vec::new()
     }
 
-    /// What identifies the money movement a request asks for, so that a facilitator settles it
-    /// once however the payload is dressed. The default is the scheme, network and `payload`
-    /// as sent; a scheme that knows better (for EIP-3009: token, payer and nonce) says so, and
-    /// then two encodings of one authorization cannot both be settled.
-    fn settlement_key(&self, request: &VerifyRequest) -> String {
-        payload_settlement_key(request)
+    /// The [`PaymentId`] of a request: the money movement it asks for, so that a facilitator
+    /// settles it once however the payload is dressed. The default names the payment by its
+    /// bytes ([`PaymentId::of_payload`]); a scheme that knows better (for EIP-3009: token,
+    /// payer and nonce) says so, and then two encodings of one authorization cannot both be
+    /// settled.
+    fn payment_id(&self, request: &VerifyRequest) -> PaymentId {
+        PaymentId::of_payload(request)
     }
 
     /// Looks again at a settlement that was sent but not confirmed in time (`pending` is the
@@ -195,18 +197,6 @@ pub trait SchemeFacilitator: Send + Sync {
         let _ = request;
         Box::pin(async move { Ok(pending.clone()) })
     }
-}
-
-/// The default [`SchemeFacilitator::settlement_key`]: the scheme, the network and the
-/// `payload` as sent. A scheme whose payload does not parse falls back to it.
-pub fn payload_settlement_key(request: &VerifyRequest) -> String {
-    let payload = serde_json::to_string(request.payload()).unwrap_or_default();
-    format!(
-        "{}/{}/{}",
-        request.scheme(),
-        request.network_name(),
-        payload
-    )
 }
 
 impl<T: SchemeClient + ?Sized> SchemeClient for Arc<T> {
@@ -246,8 +236,8 @@ impl<T: SchemeFacilitator + ?Sized> SchemeFacilitator for Arc<T> {
     fn networks(&self) -> Vec<Network> {
         (**self).networks()
     }
-    fn settlement_key(&self, request: &VerifyRequest) -> String {
-        (**self).settlement_key(request)
+    fn payment_id(&self, request: &VerifyRequest) -> PaymentId {
+        (**self).payment_id(request)
     }
     fn confirm<'a>(
         &'a self,

@@ -199,7 +199,7 @@ impl EvmChainBuilder {
 
     /// Asks the node for its chain id and builds the chain.
     pub async fn build(self) -> Result<EvmChain> {
-        let wallet = self.wallet.ok_or_else(|| Error::InvalidRequirements {
+        let wallet = self.wallet.ok_or_else(|| Error::Configuration {
             reason: "an EVM facilitator needs at least one signer key".into(),
         })?;
         let chain_id = match self.chain_id {

@@ -14,6 +14,8 @@
 //!
 //! Permit2 and `upto` are still to come.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod chain;
 mod contracts;
 pub mod exact;

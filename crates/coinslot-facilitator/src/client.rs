@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use coinslot_core::v1::SettleResponseV1;
 use coinslot_core::{
-    BoxFuture, Error, ErrorReason, Facilitator, Result, SettleRequest, SettleResponse,
+    BoxFuture, Error, ErrorReason, Facilitator, PaymentId, Result, SettleRequest, SettleResponse,
     SupportedResponse, VerifyRequest, VerifyResponse,
 };
 use reqwest::{StatusCode, Url};
@@ -43,12 +43,13 @@ pub struct HttpFacilitator {
     client: reqwest::Client,
     base: Url,
     bearer_token: Option<String>,
-    payment_key: Option<PaymentKey>,
+    identify: Option<IdentifyPayment>,
 }
 
-/// Names a payment whatever its encoding, without a round trip (for EVM `exact`:
-/// `coinslot_evm::exact::payment_key`).
-pub type PaymentKey = fn(&VerifyRequest) -> Option<String>;
+/// A function that gives a request's [`PaymentId`] without a round trip, as the remote
+/// facilitator's schemes would (for EVM `exact`: `coinslot_evm::exact::payment_id`); `None`
+/// for a payment it does not know.
+pub type IdentifyPayment = fn(&VerifyRequest) -> Option<PaymentId>;
 
 impl std::fmt::Debug for HttpFacilitator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,7 +72,7 @@ impl HttpFacilitator {
             client: client(DEFAULT_TIMEOUT)?,
             base,
             bearer_token: None,
-            payment_key: None,
+            identify: None,
         })
     }
 
@@ -96,11 +97,11 @@ impl HttpFacilitator {
     }
 
     /// How to name a payment whatever its encoding, as the remote facilitator's schemes would
-    /// ([`Facilitator::payment_key`]). A server's replay guard uses it to know two encodings of
+    /// ([`Facilitator::payment_id`]). A server's replay guard uses it to know two encodings of
     /// one signature for one payment; without it, the guard goes by the payment's bytes.
     #[must_use]
-    pub const fn with_payment_key(mut self, payment_key: PaymentKey) -> Self {
-        self.payment_key = Some(payment_key);
+    pub const fn with_payment_ids(mut self, identify: IdentifyPayment) -> Self {
+        self.identify = Some(identify);
         self
     }
 
@@ -273,7 +274,7 @@ impl Facilitator for HttpFacilitator {
         })
     }
 
-    fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
-        self.payment_key.and_then(|key| key(request))
+    fn payment_id(&self, request: &VerifyRequest) -> Option<PaymentId> {
+        self.identify.and_then(|identify| identify(request))
     }
 }

@@ -20,6 +20,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "client")]
 mod client;
 mod local;
@@ -29,8 +31,10 @@ mod server;
 pub mod store;
 
 #[cfg(feature = "client")]
-pub use client::{DEFAULT_TIMEOUT, HttpFacilitator, PaymentKey};
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub use client::{DEFAULT_TIMEOUT, HttpFacilitator, IdentifyPayment};
 pub use local::{LocalFacilitator, LocalFacilitatorBuilder};
 pub use registry::Registry;
 #[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use server::{DEFAULT_BODY_LIMIT, FacilitatorApi};

@@ -6,8 +6,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use coinslot_core::{
-    BoxFuture, Error, ErrorReason, Facilitator, Network, NetworkPattern, Result, SchemeFacilitator,
-    SettleRequest, SettleResponse, SupportedResponse, TokenAmount, VerifyRequest, VerifyResponse,
+    BoxFuture, Error, ErrorReason, Facilitator, Network, NetworkPattern, PaymentId, Result,
+    SchemeFacilitator, SettleRequest, SettleResponse, SupportedResponse, TokenAmount,
+    VerifyRequest, VerifyResponse,
 };
 use sha2::{Digest as _, Sha256};
 use tokio::sync::watch;
@@ -206,9 +207,9 @@ fn duplicate_of(first: &SettleResponse) -> SettleResponse {
     response
 }
 
-/// The store key of a request: a hash of what the scheme says identifies the settlement.
+/// The store key of a request: a hash of its [`PaymentId`], as the scheme gives it.
 fn store_key(scheme: &dyn SchemeFacilitator, request: &VerifyRequest) -> String {
-    let digest = Sha256::digest(scheme.settlement_key(request).as_bytes());
+    let digest = Sha256::digest(scheme.payment_id(request).as_str().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -466,9 +467,9 @@ impl Facilitator for LocalFacilitator {
         Box::pin(async move { Ok(self.inner.registry.supported()) })
     }
 
-    fn payment_key(&self, request: &VerifyRequest) -> Option<String> {
+    fn payment_id(&self, request: &VerifyRequest) -> Option<PaymentId> {
         let (_, scheme) = self.route(request).ok()?;
-        Some(scheme.settlement_key(request))
+        Some(scheme.payment_id(request))
     }
 }
 

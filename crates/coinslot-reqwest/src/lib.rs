@@ -15,13 +15,13 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use alloy::signers::local::PrivateKeySigner;
 //! use coinslot_evm::exact::ExactEvmClient;
-//! use coinslot_reqwest::{AssetLimit, Payer, SpendingPolicy};
+//! use coinslot_reqwest::{AssetLimit, Limits, Payer, SpendingPolicy};
 //! use reqwest_middleware::ClientBuilder;
 //!
 //! let signer: PrivateKeySigner = std::env::var("EVM_PRIVATE_KEY")?.parse()?;
 //! let payer = Payer::builder()
 //!     .with_wallet(ExactEvmClient::new(signer))
-//!     .with_policy(SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("0.01", "1.00")?))
+//!     .with_policy(SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia(Limits { per_request: "0.01", budget: "1.00" })?))
 //!     .build();
 //! let client = ClientBuilder::new(reqwest::Client::new()).with(payer).build();
 //! let weather = client.get("http://127.0.0.1:4021/weather").send().await?.text().await?;
@@ -29,6 +29,8 @@
 //! ```
 //!
 //! [x402]: https://github.com/x402-foundation/x402/blob/main/specs/transports-v2/http.md
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod error;
@@ -39,4 +41,4 @@ mod policy;
 pub use client::PayingClient;
 pub use error::{Error, OfferRefusal, RefusalReason, Result};
 pub use payer::{Payer, PayerBuilder, Proposal};
-pub use policy::{AssetLimit, SpendingPolicy};
+pub use policy::{AssetLimit, Limits, SpendingPolicy, Spent};

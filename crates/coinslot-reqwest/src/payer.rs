@@ -127,8 +127,8 @@ impl Payer {
         PayerBuilder::default()
     }
 
-    /// What has been spent so far, per allowed asset: `(network, asset, amount in decimal units)`.
-    pub fn spent(&self) -> Vec<(coinslot_core::Network, String, String)> {
+    /// What has been spent so far of each allowed asset, in the policy's order.
+    pub fn spent(&self) -> Vec<crate::Spent> {
         self.budget.spent()
     }
 

@@ -17,47 +17,54 @@ pub struct AssetLimit {
     budget: TokenAmount,
 }
 
+/// The two caps of an [`AssetLimit`], named so that they cannot be swapped: at most
+/// `per_request` for one request, and `budget` in all, in token units (`"0.01"`) or, for a
+/// dollar stablecoin, dollars (`"$0.01"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits<'a> {
+    /// The most one request may cost.
+    pub per_request: &'a str,
+    /// The most all requests together may cost.
+    pub budget: &'a str,
+}
+
 impl AssetLimit {
-    /// `asset` (a token address, `STX`…) on `network`, with `decimals` decimals, at most
-    /// `per_request` per request and `budget` in all, in token units (`"0.01"`) or, for a dollar
-    /// stablecoin, dollars (`"$0.01"`).
+    /// `asset` (a token address, `STX`…) on `network`, with `decimals` decimals, within
+    /// `limits`.
     ///
     /// Fails when a limit is not a plain decimal or has more fractional digits than the asset.
     pub fn new(
         network: Network,
         asset: impl Into<String>,
         decimals: u8,
-        per_request: &str,
-        budget: &str,
+        limits: Limits<'_>,
     ) -> coinslot_core::Result<Self> {
         Ok(Self {
             network,
             asset: asset.into(),
             decimals,
-            per_request: Price::parse(per_request)?.to_atomic(decimals)?,
-            budget: Price::parse(budget)?.to_atomic(decimals)?,
+            per_request: Price::parse(limits.per_request)?.to_atomic(decimals)?,
+            budget: Price::parse(limits.budget)?.to_atomic(decimals)?,
         })
     }
 
-    /// USDC on Base Sepolia (and on the coinslot testkit's local chain).
-    pub fn usdc_base_sepolia(per_request: &str, budget: &str) -> coinslot_core::Result<Self> {
+    /// USDC on Base Sepolia (and on the coinslot testkit's local chain), within `limits`.
+    pub fn usdc_base_sepolia(limits: Limits<'_>) -> coinslot_core::Result<Self> {
         Self::new(
             Network::base_sepolia(),
             "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
             6,
-            per_request,
-            budget,
+            limits,
         )
     }
 
-    /// USDC on Base.
-    pub fn usdc_base(per_request: &str, budget: &str) -> coinslot_core::Result<Self> {
+    /// USDC on Base, within `limits`.
+    pub fn usdc_base(limits: Limits<'_>) -> coinslot_core::Result<Self> {
         Self::new(
             Network::base(),
             "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
             6,
-            per_request,
-            budget,
+            limits,
         )
     }
 
@@ -87,11 +94,11 @@ fn same_asset(a: &str, b: &str) -> bool {
 /// concurrent requests cannot overspend it.
 ///
 /// ```
-/// use coinslot_reqwest::{AssetLimit, SpendingPolicy};
+/// use coinslot_reqwest::{AssetLimit, Limits, SpendingPolicy};
 ///
 /// let policy = SpendingPolicy::new()
-///     .allow(AssetLimit::usdc_base_sepolia("0.01", "1.00")?)
-///     .allow(AssetLimit::usdc_base("0.005", "0.50")?);
+///     .allow(AssetLimit::usdc_base_sepolia(Limits { per_request: "0.01", budget: "1.00" })?)
+///     .allow(AssetLimit::usdc_base(Limits { per_request: "0.005", budget: "0.50" })?);
 /// # Ok::<(), coinslot_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -119,6 +126,20 @@ impl SpendingPolicy {
             spent: Arc::new(Mutex::new(spent)),
         }
     }
+}
+
+/// What a paying client has spent of one allowed asset (settled payments only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Spent {
+    /// The network.
+    pub network: Network,
+    /// The asset, as its limit names it.
+    pub asset: String,
+    /// The amount, in the asset's decimal units (`"0.05"`).
+    pub amount: String,
+    /// The amount, in atomic units.
+    pub atomic: TokenAmount,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -189,13 +210,18 @@ impl Budget {
         })
     }
 
-    /// What has been spent of each allowed asset, in decimal units, in the policy's order.
-    pub(crate) fn spent(&self) -> Vec<(Network, String, String)> {
+    /// What has been spent of each allowed asset, in the policy's order.
+    pub(crate) fn spent(&self) -> Vec<Spent> {
         let spent = self.spent.lock().unwrap_or_else(PoisonError::into_inner);
         self.limits
             .iter()
             .zip(spent.iter())
-            .map(|(l, s)| (l.network.clone(), l.asset.clone(), l.decimal(s.settled)))
+            .map(|(limit, spend)| Spent {
+                network: limit.network.clone(),
+                asset: limit.asset.clone(),
+                amount: limit.decimal(spend.settled),
+                atomic: spend.settled.into(),
+            })
             .collect()
     }
 }
@@ -254,7 +280,13 @@ mod tests {
     #[test]
     fn caps_and_budgets_are_in_decimal_units() {
         let budget = SpendingPolicy::new()
-            .allow(AssetLimit::usdc_base_sepolia("0.01", "0.025").unwrap())
+            .allow(
+                AssetLimit::usdc_base_sepolia(Limits {
+                    per_request: "0.01",
+                    budget: "0.025",
+                })
+                .unwrap(),
+            )
             .into_budget();
         assert_eq!(
             budget.allows(&offer(10_001)).unwrap_err(),
@@ -276,13 +308,19 @@ mod tests {
         drop(second); // a payment that did not go through gives its share back
         first.commit(None);
         assert!(budget.reserve(allowed, 10_000u64.into()).is_ok());
-        assert_eq!(budget.spent()[0].2, "0.01");
+        assert_eq!(budget.spent()[0].amount, "0.01");
     }
 
     #[test]
     fn other_networks_and_assets_are_refused() {
         let budget = SpendingPolicy::new()
-            .allow(AssetLimit::usdc_base("1", "1").unwrap())
+            .allow(
+                AssetLimit::usdc_base(Limits {
+                    per_request: "1",
+                    budget: "1",
+                })
+                .unwrap(),
+            )
             .into_budget();
         assert_eq!(
             budget.allows(&offer(1)).unwrap_err(),
@@ -294,8 +332,10 @@ mod tests {
                     Network::base_sepolia(),
                     "0x0000000000000000000000000000000000000001",
                     6,
-                    "1",
-                    "1",
+                    Limits {
+                        per_request: "1",
+                        budget: "1",
+                    },
                 )
                 .unwrap(),
             )

@@ -4,17 +4,17 @@ use ripemd::Ripemd160;
 use sha2::{Digest, Sha256, Sha512_256};
 
 /// SHA-512/256: transaction ids, sighashes.
-pub fn sha512_256(data: &[u8]) -> [u8; 32] {
+pub(crate) fn sha512_256(data: &[u8]) -> [u8; 32] {
     Sha512_256::digest(data).into()
 }
 
 /// SHA-256: message hashes, SIP-018.
-pub fn sha256(data: &[u8]) -> [u8; 32] {
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
 /// RIPEMD-160 of SHA-256, as Bitcoin: the public key hash in an address.
-pub fn hash160(data: &[u8]) -> [u8; 20] {
+pub(crate) fn hash160(data: &[u8]) -> [u8; 20] {
     Ripemd160::digest(sha256(data)).into()
 }
 

@@ -8,9 +8,9 @@
 //! - [`transaction`]: the SIP-005 transaction codec (every auth, payload and post-condition
 //!   kind), txids;
 //! - [`signature`]: sighashes, key recovery and signer checks, single and multi-signature,
-//!   origin and sponsor; [`PrivateKey`] signs;
-//! - [`recovery`]: public-key recovery, with libsecp256k1 (the default `libsecp256k1`
-//!   feature) or k256 (pure Rust, the feature off);
+//!   origin and sponsor; [`PrivateKey`] signs. Keys are recovered with libsecp256k1 (the
+//!   default `libsecp256k1` feature) or k256 (pure Rust, the feature off), with the same
+//!   answers;
 //! - [`message`]: message signing and SIP-018 structured data;
 //! - [`exact`]: the `exact` x402 scheme in STX and SIP-010 tokens (sBTC, USDCx):
 //!   [`exact::ExactStacksClient`] signs payments, [`exact::ExactStacksFacilitator`] verifies
@@ -19,16 +19,18 @@
 //! Every decoder takes untrusted bytes: it answers an error, never panics, checks each length
 //! before it allocates, and refuses trailing bytes.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod address;
 pub mod clarity;
 mod codec;
 pub mod exact;
-pub mod hash;
+mod hash;
 mod key;
 pub mod message;
 pub mod network;
 pub mod node;
-pub mod recovery;
+mod recovery;
 pub mod signature;
 pub mod transaction;
 

@@ -18,12 +18,12 @@ use crate::transaction::KeyEncoding;
 
 /// A recovered public key, kept as its 65-byte uncompressed SEC1 encoding.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct RecoveredKey([u8; 65]);
+pub(crate) struct RecoveredKey([u8; 65]);
 
 impl RecoveredKey {
     /// The key in the encoding a spending condition names: 33 bytes compressed or 65
     /// uncompressed.
-    pub fn encode(&self, encoding: KeyEncoding) -> Vec<u8> {
+    pub(crate) fn encode(&self, encoding: KeyEncoding) -> Vec<u8> {
         match encoding {
             KeyEncoding::Uncompressed => self.0.to_vec(),
             KeyEncoding::Compressed => {
@@ -36,7 +36,7 @@ impl RecoveredKey {
     }
 
     /// The key as a k256 verifying key.
-    pub fn to_verifying_key(&self) -> VerifyingKey {
+    pub(crate) fn to_verifying_key(self) -> VerifyingKey {
         // Both backends answer a point of the curve, so this parse cannot fail.
         VerifyingKey::from_sec1_bytes(&self.0).expect("a recovered key is a curve point")
     }
@@ -55,8 +55,10 @@ impl std::fmt::Debug for RecoveredKey {
 /// A library that recovers keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Backend {
-    /// k256: pure Rust.
+pub(crate) enum Backend {
+    /// k256: pure Rust. With libsecp256k1 on, only the test that holds both to the same
+    /// answers uses it.
+    #[cfg_attr(all(feature = "libsecp256k1", not(test)), allow(dead_code))]
     K256,
     /// libsecp256k1, through the `secp256k1` crate.
     #[cfg(feature = "libsecp256k1")]
@@ -75,7 +77,7 @@ impl Default for Backend {
 
 /// The key that signed `digest` with the `[r][s]` signature `rs` and recovery id `recovery`,
 /// with the default [`Backend`].
-pub fn recover(
+pub(crate) fn recover(
     digest: &[u8; 32],
     rs: &[u8; 64],
     recovery: u8,
@@ -85,7 +87,7 @@ pub fn recover(
 }
 
 /// [`recover`] with the given backend.
-pub fn recover_with(
+pub(crate) fn recover_with(
     backend: Backend,
     digest: &[u8; 32],
     rs: &[u8; 64],

@@ -51,6 +51,7 @@ pub enum Error {
 }
 
 impl Error {
+    #[cfg(feature = "sqlite")]
     pub(crate) fn store(
         message: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,

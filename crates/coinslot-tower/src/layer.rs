@@ -32,7 +32,7 @@ impl PaymentLayer {
             routes: Vec::new(),
             policies: Vec::new(),
             replay_retention: DEFAULT_RETENTION,
-            raw_payment: None,
+            read_raw: None,
         }
     }
 }
@@ -53,14 +53,14 @@ pub struct PaymentLayerBuilder {
     routes: Vec<PaidRoute>,
     policies: Vec<Arc<dyn AccessPolicy>>,
     replay_retention: Duration,
-    raw_payment: Option<RawPayment>,
+    read_raw: Option<ReadRawPayment>,
 }
 
-/// Reads a payment sent in a chain's own form rather than x402 JSON (the `X-PAYMENT` header
-/// bytes), as the v2 payload for one of the route's offers; `None` if it is not one. A scheme
-/// crate supplies it: `coinslot_stacks::exact::raw_payment` reads the raw transaction hex that
-/// x402-stacks v1 clients send.
-pub type RawPayment = fn(
+/// A function that reads a payment sent in a chain's own form rather than x402 JSON (the
+/// `X-PAYMENT` header bytes), as the v2 payload for one of the route's offers; `None` if it is
+/// not one. A scheme crate supplies it: `coinslot_stacks::exact::raw_payment` reads the raw
+/// transaction hex that x402-stacks v1 clients send.
+pub type ReadRawPayment = fn(
     header: &[u8],
     offers: &[coinslot_core::PaymentRequirements],
 ) -> Option<coinslot_core::PaymentPayload>;
@@ -96,11 +96,11 @@ impl PaymentLayerBuilder {
         self
     }
 
-    /// Accepts payments in a chain's own form in `X-PAYMENT` (see [`RawPayment`]). They are
-    /// then verified and settled as the v2 payment the reader makes of them, and answered with
-    /// a v2 `PAYMENT-RESPONSE`.
-    pub fn with_raw_payment(mut self, read: RawPayment) -> Self {
-        self.raw_payment = Some(read);
+    /// Accepts payments in a chain's own form in `X-PAYMENT`, read by `read` (see
+    /// [`ReadRawPayment`]). They are then verified and settled as the v2 payment the reader
+    /// makes of them, and answered with a v2 `PAYMENT-RESPONSE`.
+    pub fn with_raw_payment(mut self, read: ReadRawPayment) -> Self {
+        self.read_raw = Some(read);
         self
     }
 
@@ -119,7 +119,7 @@ impl PaymentLayerBuilder {
                 base_url,
                 policies: self.policies,
                 guard: Arc::new(ReplayGuard::new(self.replay_retention)),
-                raw_payment: self.raw_payment,
+                read_raw: self.read_raw,
             }),
         })
     }

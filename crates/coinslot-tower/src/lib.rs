@@ -54,20 +54,27 @@
 //! [x402]: https://github.com/x402-foundation/x402/blob/main/specs/transports-v2/http.md
 //! [tower]: https://docs.rs/tower
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod access;
 mod body;
 mod error;
+mod flow;
+mod future;
 mod layer;
+mod matching;
 mod path;
-mod payment;
 mod reject;
 mod replay;
 mod route;
 mod service;
+mod verified;
 
 pub use body::ResponseBody;
 pub use error::{Error, Result};
-pub use layer::{PaymentLayer, PaymentLayerBuilder, RawPayment};
-pub use payment::VerifiedPayment;
-pub use route::{PaidRoute, PriceError, PriceFuture, SettlementTiming};
-pub use service::{Payment, ResponseFuture};
+pub use future::ResponseFuture;
+pub use layer::{PaymentLayer, PaymentLayerBuilder, ReadRawPayment};
+pub use reject::Rejection;
+pub use route::{PaidRoute, PriceFuture, SettlementTiming};
+pub use service::Payment;
+pub use verified::VerifiedPayment;

@@ -1,6 +1,8 @@
 //! Every answer this layer writes itself: the 402 challenge, a refused or failed payment, the
 //! receipt headers, and the JSON errors. One place, so that every 402 carries the same headers.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use coinslot_core::limits::{MAX_HEADER_LEN, MAX_RESOURCE_URL_LEN};
 use coinslot_core::v1::{PaymentRequiredV1, SettleResponseV1};
@@ -37,10 +39,42 @@ pub(crate) const HEAD_IS_NOT_CHARGED: &str =
 /// The longest error a 402 of a fixed-price route is checked to have room for.
 const LONGEST_ERROR: usize = 256;
 
+/// A request refused before any payment is looked at: the status and the message the client
+/// gets as `{"error": message}`. An [access policy](crate::access) refuses with one (an unknown
+/// API key: 401), and so does a [price function](crate::PaidRoute::priced_by) that cannot price
+/// a request (a missing parameter: 400; a 5xx says the server could not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The status of the answer.
+    pub status: StatusCode,
+    /// What the client is told.
+    pub message: String,
+}
+
+impl Rejection {
+    /// A rejection with `status`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// A 400: the request cannot be served as sent.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The answer: `{"error": message}` with the status, never cached.
+    pub(crate) fn response<B>(&self) -> Response<ResponseBody<B>> {
+        json_error(self.status, &self.message)
+    }
+}
+
 /// The offers and resource of one priced request: what every 402 for it repeats.
 #[derive(Debug)]
 pub(crate) struct Challenge<'a> {
-    pub(crate) offers: &'a [PaymentRequirements],
+    pub(crate) offers: Arc<[PaymentRequirements]>,
     pub(crate) base_url: &'a str,
     // Owned: the request head goes to the handler while a 402 may still be written. A
     // `Uri` clone shares its bytes.
@@ -119,7 +153,7 @@ impl Challenge<'_> {
     /// Whether every 402 of these offers fits in a header, whatever the request's URL (up to
     /// [`MAX_RESOURCE_URL_LEN`]) and the error it names: checked once for a fixed-price route.
     pub(crate) fn fits_any_request(
-        offers: &[PaymentRequirements],
+        offers: &Arc<[PaymentRequirements]>,
         base_url: &str,
         route: &PaidRoute,
     ) -> bool {
@@ -129,7 +163,7 @@ impl Challenge<'_> {
             return false;
         };
         let challenge = Challenge {
-            offers,
+            offers: Arc::clone(offers),
             base_url,
             uri,
             route,
@@ -144,13 +178,19 @@ impl Challenge<'_> {
         settle: &SettleResponse,
         x402_version: u8,
     ) -> Response<ResponseBody<B>> {
-        let reason = settle
-            .error_reason
-            .as_ref()
-            .map_or("settlement failed", ErrorReason::as_str);
-        let mut response = self.reject(reason);
+        let mut response = self.refused(settle.error_reason.as_ref(), "settlement failed");
         attach_receipt(&mut response, settle, x402_version);
         response
+    }
+
+    /// The 402 to a payment the facilitator refused: its reason, or `otherwise` when it gave
+    /// none.
+    pub(crate) fn refused<B>(
+        &self,
+        reason: Option<&ErrorReason>,
+        otherwise: &str,
+    ) -> Response<ResponseBody<B>> {
+        self.reject(reason.map_or(otherwise, ErrorReason::as_str))
     }
 }
 

@@ -1,6 +1,6 @@
 //! The replay guard: one payment runs the handler once.
 //!
-//! A payment is known by the facilitator's name for it when it has one (an in-process
+//! A payment is known by its [`PaymentId`] when the facilitator gives one (an in-process
 //! facilitator names an EIP-3009 payment by token, payer and nonce, so two encodings of one
 //! signature are one payment), else by a digest of its canonical JSON (the version, scheme,
 //! network and payload; object keys sorted), so the same payment re-encoded with other key order
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use coinslot_core::JsonObject;
+use coinslot_core::{JsonObject, PaymentId};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
@@ -112,9 +112,9 @@ impl Drop for Claim {
     }
 }
 
-/// The digest that names a payment: SHA-256 over its version, scheme, network and a canonical
-/// form of its scheme payload.
-pub(crate) fn payment_key(version: u8, scheme: &str, network: &str, payload: &JsonObject) -> Key {
+/// The guard's key of a payment without a [`PaymentId`]: SHA-256 over its version, scheme,
+/// network and a canonical form of its scheme payload.
+pub(crate) fn payload_key(version: u8, scheme: &str, network: &str, payload: &JsonObject) -> Key {
     let mut hasher = Sha256::new();
     hasher.update([version]);
     string(scheme, &mut hasher);
@@ -123,13 +123,12 @@ pub(crate) fn payment_key(version: u8, scheme: &str, network: &str, payload: &Js
     hasher.finalize().into()
 }
 
-/// The digest of a facilitator's own name for a payment
-/// ([`Facilitator::payment_key`](coinslot_core::Facilitator::payment_key)); tagged, so that it
-/// can never equal a [`payment_key`].
-pub(crate) fn scheme_key(name: &str) -> Key {
+/// The guard's key of a payment with a [`PaymentId`]; tagged, so that it can never equal a
+/// [`payload_key`].
+pub(crate) fn id_key(id: &PaymentId) -> Key {
     let mut hasher = Sha256::new();
     hasher.update(b"facilitator:");
-    string(name, &mut hasher);
+    string(id.as_str(), &mut hasher);
     hasher.finalize().into()
 }
 
@@ -184,7 +183,7 @@ mod tests {
         let Value::Object(payload) = payload else {
             panic!("not an object")
         };
-        payment_key(2, "exact", "eip155:84532", &payload)
+        payload_key(2, "exact", "eip155:84532", &payload)
     }
 
     #[test]
@@ -201,7 +200,7 @@ mod tests {
             unreachable!()
         };
         assert_ne!(
-            payment_key(2, "exact", "eip155:8453", &payload),
+            payload_key(2, "exact", "eip155:8453", &payload),
             key(json!({"x": 1}))
         );
     }

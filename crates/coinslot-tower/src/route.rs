@@ -4,38 +4,17 @@ use std::fmt;
 use std::sync::Arc;
 
 use coinslot_core::{BoxFuture, PaymentRequirements};
+use http::Method;
 use http::request::Parts;
-use http::{Method, StatusCode};
 
 use crate::path::PathPattern;
-use crate::reject::{Challenge, EncodedChallenge, PAYMENT_HEADER_REQUIRED};
+use crate::reject::{Challenge, EncodedChallenge, PAYMENT_HEADER_REQUIRED, Rejection};
 
-/// What a dynamic price function returns: the offers for this request.
-pub type PriceFuture = BoxFuture<'static, Result<Vec<PaymentRequirements>, PriceError>>;
+/// What a dynamic price function returns: the offers for this request, or why it cannot be
+/// priced ([`Rejection::bad_request`] for the client's mistake, a 5xx for the server's).
+pub type PriceFuture = BoxFuture<'static, Result<Vec<PaymentRequirements>, Rejection>>;
 
 type PriceFn = dyn Fn(&Parts) -> PriceFuture + Send + Sync;
-
-/// Why a dynamic price could not be computed; the client gets `status` and `message` as JSON.
-///
-/// A request the price function cannot price (a missing parameter, an unknown model) is the
-/// client's mistake: say so with a 4xx. A 5xx says the server could not price it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PriceError {
-    /// The status of the answer.
-    pub status: StatusCode,
-    /// What the client is told.
-    pub message: String,
-}
-
-impl PriceError {
-    /// A 400: the request cannot be priced as sent.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
-        }
-    }
-}
 
 /// When a route's payment settles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,7 +50,7 @@ impl fmt::Debug for Pricing {
 /// priced route matches passes through the layer untouched.
 ///
 /// ```
-/// use coinslot_tower::{PaidRoute, PriceError};
+/// use coinslot_tower::{PaidRoute, Rejection};
 /// # let offer: coinslot_core::PaymentRequirements = serde_json::from_value(serde_json::json!({
 /// #     "scheme": "exact", "network": "eip155:84532", "amount": "1000",
 /// #     "asset": "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
@@ -87,7 +66,7 @@ impl fmt::Debug for Pricing {
 ///         .and_then(|n| n.parse().ok());
 ///     let mut offer = offer.clone();
 ///     Box::pin(async move {
-///         let words = words.ok_or_else(|| PriceError::bad_request("words=<n> is required"))?;
+///         let words = words.ok_or_else(|| Rejection::bad_request("words=<n> is required"))?;
 ///         offer.amount = (1000 * words).into();
 ///         Ok(vec![offer])
 ///     })
@@ -221,7 +200,7 @@ impl CompiledRoute {
                 && let Ok(uri) = route.pattern.parse::<http::Uri>()
             {
                 let challenge = Challenge {
-                    offers,
+                    offers: Arc::clone(offers),
                     base_url,
                     uri,
                     route: &route,
@@ -255,7 +234,7 @@ impl CompiledRoute {
     pub(crate) async fn offers(
         &self,
         parts: &Parts,
-    ) -> Result<Arc<[PaymentRequirements]>, PriceError> {
+    ) -> Result<Arc<[PaymentRequirements]>, Rejection> {
         match &self.route.pricing {
             Pricing::Fixed(offers) => Ok(Arc::clone(offers)),
             Pricing::Dynamic(price) => price(parts).await.map(Arc::from),

@@ -17,7 +17,7 @@
 use alloy::signers::local::PrivateKeySigner;
 use coinslot_core::SettleResponse;
 use coinslot_evm::exact::ExactEvmClient;
-use coinslot_reqwest::{AssetLimit, Payer, PayingClient, SpendingPolicy};
+use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
 use coinslot_stacks::PrivateKey;
 use coinslot_stacks::exact::{ExactStacksClient, Sip010Token, StacksAsset};
 use coinslot_stacks::network::StacksNetwork;
@@ -68,8 +68,12 @@ async fn run() -> Result<Value, String> {
             .parse()
             .map_err(|_| "EVM_PRIVATE_KEY is not a private key".to_owned())?;
         let (per_request, budget) = (env("MAX_PER_REQUEST", "$0.10"), env("BUDGET", "$1"));
-        let limit = |asset: fn(&str, &str) -> coinslot_core::Result<AssetLimit>| {
-            asset(&per_request, &budget).map_err(|e| format!("MAX_PER_REQUEST or BUDGET: {e}"))
+        let limits = Limits {
+            per_request: &per_request,
+            budget: &budget,
+        };
+        let limit = |asset: fn(Limits<'_>) -> coinslot_core::Result<AssetLimit>| {
+            asset(limits).map_err(|e| format!("MAX_PER_REQUEST or BUDGET: {e}"))
         };
         policy = policy
             .allow(limit(AssetLimit::usdc_base_sepolia)?)
@@ -94,14 +98,13 @@ async fn run() -> Result<Value, String> {
             (StacksAsset::Sip010(sbtc), "0.0001", "0.001"),
             (StacksAsset::Sip010(usdcx), "0.1", "1"),
         ] {
-            let limit = AssetLimit::new(
-                network.caip2(),
-                asset.offer_id(),
-                asset.decimals(),
+            let limits = Limits {
                 per_request,
                 budget,
-            )
-            .map_err(|e| e.to_string())?;
+            };
+            let limit =
+                AssetLimit::new(network.caip2(), asset.offer_id(), asset.decimals(), limits)
+                    .map_err(|e| e.to_string())?;
             policy = policy.allow(limit);
         }
         payer = payer.with_wallet(ExactStacksClient::new(key, network).with_node(node));

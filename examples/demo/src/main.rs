@@ -207,7 +207,7 @@ const STACKS_CALLS: [&str; 3] = [
 
 /// A Stacks key from a name: the same in every run.
 fn stacks_key(name: &str) -> Result<PrivateKey, String> {
-    PrivateKey::from_bytes(&coinslot_stacks::hash::sha256(name.as_bytes()))
+    PrivateKey::from_bytes(&alloy::primitives::keccak256(name.as_bytes()).0)
         .map_err(|e| e.to_string())
 }
 

@@ -34,7 +34,7 @@ use coinslot_evm::exact::Eip3009Token;
 use coinslot_facilitator::HttpFacilitator;
 use coinslot_stacks::exact::{Sip010Token, StacksAsset, stacks_requirements};
 use coinslot_stacks::network::StacksNetwork;
-use coinslot_tower::{PaidRoute, PaymentLayer, PriceError, VerifiedPayment};
+use coinslot_tower::{PaidRoute, PaymentLayer, Rejection, VerifiedPayment};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
@@ -108,7 +108,7 @@ async fn run() -> Result<(), String> {
     // of one signature as one payment.
     let mut facilitator = HttpFacilitator::new(&facilitator_url)
         .map_err(|e| format!("FACILITATOR_URL: {e}"))?
-        .with_payment_key(payment_key);
+        .with_payment_ids(payment_id);
     if let Some(token) = env("FACILITATOR_API_KEY") {
         facilitator = facilitator.with_bearer_token(token);
     }
@@ -154,9 +154,8 @@ async fn run() -> Result<(), String> {
 
 /// What names a payment for the paywall's replay guard, whatever its encoding: EIP-3009 by
 /// token, payer and nonce; Stacks by payer and account nonce.
-fn payment_key(request: &coinslot_core::VerifyRequest) -> Option<String> {
-    coinslot_evm::exact::payment_key(request)
-        .or_else(|| coinslot_stacks::exact::payment_key(request))
+fn payment_id(request: &coinslot_core::VerifyRequest) -> Option<coinslot_core::PaymentId> {
+    coinslot_evm::exact::payment_id(request).or_else(|| coinslot_stacks::exact::payment_id(request))
 }
 
 /// The routes and their prices.
@@ -258,15 +257,15 @@ fn app(
 }
 
 /// `count=N` from the query, 1 ≤ N ≤ [`MAX_WORDS`].
-fn word_count(query: Option<&str>) -> Result<u64, PriceError> {
+fn word_count(query: Option<&str>) -> Result<u64, Rejection> {
     let count = query
         .into_iter()
         .flat_map(|q| q.split('&'))
         .find_map(|pair| pair.strip_prefix("count="))
-        .ok_or_else(|| PriceError::bad_request("count=N is required"))?;
+        .ok_or_else(|| Rejection::bad_request("count=N is required"))?;
     match count.parse::<u64>() {
         Ok(n @ 1..=MAX_WORDS) => Ok(n),
-        _ => Err(PriceError::bad_request(format!(
+        _ => Err(Rejection::bad_request(format!(
             "count must be between 1 and {MAX_WORDS}"
         ))),
     }

@@ -7,7 +7,7 @@ use coinslot_core::PaymentRequired;
 use coinslot_evm::EvmChain;
 use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
 use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
-use coinslot_reqwest::{AssetLimit, Payer, PayingClient, SpendingPolicy};
+use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
 use coinslot_testkit::{LocalChain, ServiceProcess};
 
 async fn facilitator(chain: &LocalChain) -> String {
@@ -36,7 +36,13 @@ fn paying_client(chain: &LocalChain) -> PayingClient {
         Payer::builder()
             .with_wallet(ExactEvmClient::new(chain.accounts().payer.clone()))
             .with_policy(
-                SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("$0.01", "$1").unwrap()),
+                SpendingPolicy::new().allow(
+                    AssetLimit::usdc_base_sepolia(Limits {
+                        per_request: "$0.01",
+                        budget: "$1",
+                    })
+                    .unwrap(),
+                ),
             )
             .build(),
     )

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use alloy::primitives::Address;
 use coinslot_core::{
-    BoxFuture, Network, Result, SchemeFacilitator, SettleRequest, SettleResponse, VerifyRequest,
-    VerifyResponse, payload_settlement_key,
+    BoxFuture, Network, PaymentId, Result, SchemeFacilitator, SettleRequest, SettleResponse,
+    VerifyRequest, VerifyResponse,
 };
 
 use super::SCHEME;
@@ -209,8 +209,8 @@ impl SchemeFacilitator for ExactEvmFacilitator {
 
     /// The token, the payer and the EIP-3009 nonce: the token uses a nonce once, so this is the
     /// money movement itself, whatever else the payload says.
-    fn settlement_key(&self, request: &VerifyRequest) -> String {
-        payment_key(request).unwrap_or_else(|| payload_settlement_key(request))
+    fn payment_id(&self, request: &VerifyRequest) -> PaymentId {
+        payment_id(request).unwrap_or_else(|| PaymentId::of_payload(request))
     }
 }
 
@@ -223,23 +223,23 @@ fn invalid(refusal: Refusal, request: &VerifyRequest) -> VerifyResponse {
     }
 }
 
-/// The name of an `exact` EIP-3009 payment whatever its encoding: network, token, payer and
-/// nonce (a token uses a nonce once, so this is the money movement itself). `None` for another
-/// scheme or network, or a payload that does not parse.
+/// The [`PaymentId`] of an `exact` EIP-3009 payment whatever its encoding: network, token,
+/// payer and nonce (a token uses a nonce once, so this is the money movement itself). `None`
+/// for another scheme or network, or a payload that does not parse.
 ///
 /// It needs no chain: a server in front of a remote facilitator gives it to
-/// `HttpFacilitator::with_payment_key` so that its replay guard knows the two `v` encodings of
+/// `HttpFacilitator::with_payment_ids` so that its replay guard knows the two `v` encodings of
 /// one signature for one payment.
-pub fn payment_key(request: &VerifyRequest) -> Option<String> {
+pub fn payment_id(request: &VerifyRequest) -> Option<PaymentId> {
     let network = request.network().ok()?;
     if request.scheme() != SCHEME || network.eip155_chain_id().is_none() {
         return None;
     }
     let (asset, payload) = asset_and_payload(request)?;
-    Some(format!(
+    Some(PaymentId::new(format!(
         "{SCHEME}/{network}/{asset:#x}/{:#x}/{:#x}",
         payload.authorization.from, payload.authorization.nonce
-    ))
+    )))
 }
 
 /// The token and the EIP-3009 payload of a request, when both parse.

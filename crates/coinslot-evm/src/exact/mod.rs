@@ -21,7 +21,7 @@ mod sign;
 mod types;
 mod verify;
 
-pub use facilitator::{ExactEvmFacilitator, payment_key};
+pub use facilitator::{ExactEvmFacilitator, payment_id};
 pub use offer::{DEFAULT_MAX_TIMEOUT_SECS, Eip3009Token};
 pub use sign::ExactEvmClient;
 pub use types::{Authorization, ExactEvmPayload, TransferWithAuthorization};

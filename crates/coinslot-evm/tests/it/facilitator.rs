@@ -600,20 +600,17 @@ async fn a_gas_price_above_the_cap_sends_nothing() {
 }
 
 #[tokio::test]
-async fn the_settlement_key_is_the_authorization_not_its_encoding() {
+async fn the_payment_id_is_the_authorization_not_its_encoding() {
     let chain = LocalChain::start().await.unwrap();
     let exact = facilitator(&chain).await;
     let offer = requirements(chain.accounts().payee.address(), AMOUNT);
     let payer = chain.accounts().payer.clone();
     let payload = signed(&payer, authorization(payer.address(), &offer));
-    let key = exact.settlement_key(&request(&offer, &payload));
+    let key = exact.payment_id(&request(&offer, &payload));
     // The same authorization with a malleated signature is the same money movement.
-    assert_eq!(
-        key,
-        exact.settlement_key(&request(&offer, &high_s(&payload)))
-    );
+    assert_eq!(key, exact.payment_id(&request(&offer, &high_s(&payload))));
     let other = signed(&payer, authorization(payer.address(), &offer));
-    assert_ne!(key, exact.settlement_key(&request(&offer, &other)));
+    assert_ne!(key, exact.payment_id(&request(&offer, &other)));
 }
 
 #[tokio::test]

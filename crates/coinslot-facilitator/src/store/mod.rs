@@ -2,7 +2,7 @@
 //! and restarts.
 //!
 //! A settlement is recorded under its key (a hash of the scheme's
-//! [`settlement_key`](coinslot_core::SchemeFacilitator::settlement_key)) in one of three states:
+//! [`PaymentId`](coinslot_core::PaymentId)) in one of three states:
 //! being settled, sent but not confirmed, or settled. [`MemoryStore`] keeps the record for the
 //! life of the process; `SqliteStore` (feature `sqlite`) keeps it on disk.
 
@@ -14,6 +14,7 @@ use coinslot_core::{BoxFuture, Result, SettleResponse};
 
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
 
 /// What is known of one settlement.

@@ -8,7 +8,7 @@ use coinslot_core::SettleResponse;
 use coinslot_evm::EvmChain;
 use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
 use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
-use coinslot_reqwest::{AssetLimit, Payer, PayingClient, SpendingPolicy};
+use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
 use coinslot_testkit::LocalChain;
 use coinslot_testkit::reference::{reference_facilitator_service, reference_server};
 use reqwest::StatusCode;
@@ -46,7 +46,13 @@ async fn our_client_pays_the_reference_server() {
         Payer::builder()
             .with_wallet(ExactEvmClient::new(chain.accounts().payer.clone()))
             .with_policy(
-                SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("$0.01", "$1").unwrap()),
+                SpendingPolicy::new().allow(
+                    AssetLimit::usdc_base_sepolia(Limits {
+                        per_request: "$0.01",
+                        budget: "$1",
+                    })
+                    .unwrap(),
+                ),
             )
             .build(),
     );

@@ -4,7 +4,7 @@
 use alloy::primitives::{B256, U256};
 use alloy::providers::Provider as _;
 use coinslot_core::SettleResponse;
-use coinslot_reqwest::{AssetLimit, Payer, PayingClient, SpendingPolicy};
+use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
 use coinslot_testkit::LocalChain;
 use reqwest::StatusCode;
 use reqwest_middleware::ClientBuilder;
@@ -15,7 +15,13 @@ fn payer(wallet: Counted) -> Payer {
     Payer::builder()
         .with_wallet(wallet)
         .with_policy(
-            SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("0.01", "1").unwrap()),
+            SpendingPolicy::new().allow(
+                AssetLimit::usdc_base_sepolia(Limits {
+                    per_request: "0.01",
+                    budget: "1",
+                })
+                .unwrap(),
+            ),
         )
         .build()
 }
@@ -68,7 +74,7 @@ async fn the_middleware_and_the_client_pay_exactly_the_price() {
     )
     .await;
     assert_eq!(response.text().await.unwrap(), "got 12 bytes");
-    assert_eq!(plain.payer().spent()[0].2, "0.01");
+    assert_eq!(plain.payer().spent()[0].amount, "0.01");
 
     assert_eq!(wallet.signed(), 2);
     assert_eq!(

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use alloy::primitives::U256;
-use coinslot_reqwest::{AssetLimit, Error, Payer, PayingClient, RefusalReason, SpendingPolicy};
+use coinslot_reqwest::{
+    AssetLimit, Error, Limits, Payer, PayingClient, RefusalReason, SpendingPolicy,
+};
 use coinslot_testkit::LocalChain;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
@@ -34,7 +36,13 @@ async fn each_rule_refuses_before_signing() {
     let chain = LocalChain::start().await.unwrap();
     let url = server(&chain).await;
     let wallet = Counted::new(&chain);
-    let policy = SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("0.5", "10").unwrap());
+    let policy = SpendingPolicy::new().allow(
+        AssetLimit::usdc_base_sepolia(Limits {
+            per_request: "0.5",
+            budget: "10",
+        })
+        .unwrap(),
+    );
     let client = client(&wallet, policy);
     let get = |path: &str| client.send(client.get(format!("{url}{path}")));
 
@@ -64,11 +72,7 @@ async fn each_rule_refuses_before_signing() {
     // No wallet at all for the offer.
     let nobody = PayingClient::new(
         reqwest::Client::new(),
-        Payer::builder()
-            .with_policy(
-                SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("1", "1").unwrap()),
-            )
-            .build(),
+        Payer::builder().with_policy(one_usdc()).build(),
     );
     let error = nobody
         .send(nobody.get(format!("{url}/paid")))
@@ -96,7 +100,13 @@ async fn the_budget_holds_under_concurrency() {
     // Five payments' worth, asked for ten times at once.
     let client = client(
         &wallet,
-        SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("$0.01", "$0.05").unwrap()),
+        SpendingPolicy::new().allow(
+            AssetLimit::usdc_base_sepolia(Limits {
+                per_request: "$0.01",
+                budget: "$0.05",
+            })
+            .unwrap(),
+        ),
     );
     let results = join_all((0..10).map(|_| client.send(client.get(format!("{url}/paid"))))).await;
     let paid = results
@@ -116,7 +126,7 @@ async fn the_budget_holds_under_concurrency() {
         chain.usdc_balance(payee).await.unwrap() - before,
         U256::from(5 * PRICE)
     );
-    assert_eq!(client.payer().spent()[0].2, "0.05");
+    assert_eq!(client.payer().spent()[0].amount, "0.05");
     // Spent: the next one is refused too.
     let error = client
         .send(client.get(format!("{url}/paid")))
@@ -131,6 +141,15 @@ async fn the_budget_holds_under_concurrency() {
     );
 }
 
+/// Up to one USDC a request, one in all.
+fn one_usdc() -> SpendingPolicy {
+    let limits = Limits {
+        per_request: "1",
+        budget: "1",
+    };
+    SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia(limits).unwrap())
+}
+
 #[tokio::test]
 async fn the_approval_hook_decides_before_signing() {
     let chain = LocalChain::start().await.unwrap();
@@ -140,7 +159,7 @@ async fn the_approval_hook_decides_before_signing() {
     let seen = Arc::clone(&asked);
     let payer = Payer::builder()
         .with_wallet(wallet.clone())
-        .with_policy(SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia("1", "1").unwrap()))
+        .with_policy(one_usdc())
         .with_approval(move |proposal| {
             seen.fetch_add(1, Ordering::SeqCst);
             let cheap = proposal.requirements.amount <= PRICE.into();
@@ -161,7 +180,7 @@ async fn the_approval_hook_decides_before_signing() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!((asked.load(Ordering::SeqCst), wallet.signed()), (2, 1));
     assert_eq!(
-        client.payer().spent()[0].2,
+        client.payer().spent()[0].amount,
         "0.01",
         "a refused payment spends nothing"
     );
@@ -194,8 +213,16 @@ async fn the_policy_order_is_the_preference() {
             chosen.lock().unwrap().clone().unwrap()
         }
     };
-    let base = AssetLimit::usdc_base("1", "1").unwrap();
-    let local = AssetLimit::usdc_base_sepolia("1", "1").unwrap();
+    let base = AssetLimit::usdc_base(Limits {
+        per_request: "1",
+        budget: "1",
+    })
+    .unwrap();
+    let local = AssetLimit::usdc_base_sepolia(Limits {
+        per_request: "1",
+        budget: "1",
+    })
+    .unwrap();
     assert_eq!(
         choice(
             SpendingPolicy::new()

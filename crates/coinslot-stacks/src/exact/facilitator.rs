@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coinslot_core::{
-    BoxFuture, ErrorReason, Network, Result, SchemeFacilitator, SettleRequest, SettleResponse,
-    VerifyRequest, VerifyResponse, payload_settlement_key,
+    BoxFuture, ErrorReason, Network, PaymentId, Result, SchemeFacilitator, SettleRequest,
+    SettleResponse, VerifyRequest, VerifyResponse,
 };
 use tokio::sync::{Mutex, OnceCell};
 
 use super::SCHEME;
 use super::asset::{Sip010Token, StacksAsset, TokenList};
-use super::reason::{self, for_node_rejection};
+use super::reason::{StacksReason, for_node_rejection};
 use super::verify::{Parts, Policy, Refusal, Verified, check_local, claimed_payer, transaction_of};
 use crate::network::StacksNetwork;
 use crate::node::{Broadcast, StacksNode, TxStatus};
@@ -183,7 +183,7 @@ impl ExactStacksFacilitator {
     async fn check_chain(&self, verified: &Verified) -> Result<std::result::Result<(), Refusal>> {
         if self.node.status(&verified.txid).await? != TxStatus::Unknown {
             return Ok(Err(Refusal::named(
-                reason::ALREADY_BROADCAST,
+                StacksReason::AlreadyBroadcast,
                 format!("{} is already known to the node", verified.txid),
             )));
         }
@@ -195,7 +195,7 @@ impl ExactStacksFacilitator {
         let nonces = self.node.nonces(&origin).await?;
         if verified.nonce() < nonces.executed_next {
             return Ok(Err(Refusal::named(
-                reason::NONCE_ALREADY_USED,
+                StacksReason::NonceAlreadyUsed,
                 format!(
                     "nonce {} of {origin} is used; the next is {}",
                     verified.nonce(),
@@ -371,7 +371,7 @@ fn final_answer(
         )),
         TxStatus::Aborted { status, result } => {
             let mut response = SettleResponse::failure(
-                reason::reason(reason::TRANSACTION_ABORTED),
+                StacksReason::TransactionAborted.into(),
                 network.clone(),
                 Some(payer.to_owned()),
             )
@@ -464,15 +464,15 @@ impl SchemeFacilitator for ExactStacksFacilitator {
 
     /// The network, the payer and the nonce: an account uses a nonce once, so this names the
     /// money movement whatever the bytes (a re-signed or re-encoded copy is the same payment).
-    fn settlement_key(&self, request: &VerifyRequest) -> String {
-        payment_key(request).unwrap_or_else(|| payload_settlement_key(request))
+    fn payment_id(&self, request: &VerifyRequest) -> PaymentId {
+        payment_id(request).unwrap_or_else(|| PaymentId::of_payload(request))
     }
 }
 
-/// The name of an `exact` Stacks payment whatever its encoding: network, payer and account
-/// nonce. `None` for another scheme or network, or a payload that does not decode. A server in
-/// front of a remote facilitator gives it to `HttpFacilitator::with_payment_key`.
-pub fn payment_key(request: &VerifyRequest) -> Option<String> {
+/// The [`PaymentId`] of an `exact` Stacks payment whatever its encoding: network, payer and
+/// account nonce. `None` for another scheme or network, or a payload that does not decode. A
+/// server in front of a remote facilitator gives it to `HttpFacilitator::with_payment_ids`.
+pub fn payment_id(request: &VerifyRequest) -> Option<PaymentId> {
     let network = request.network().ok()?;
     let stacks = StacksNetwork::from_caip2(&network)?;
     if request.scheme() != SCHEME {
@@ -480,9 +480,9 @@ pub fn payment_key(request: &VerifyRequest) -> Option<String> {
     }
     let (tx, _) = transaction_of(request.payload()).ok()?;
     let origin = tx.auth.origin();
-    Some(format!(
+    Some(PaymentId::new(format!(
         "{SCHEME}/{network}/{}/{}",
         origin.address(stacks.is_mainnet()),
         origin.nonce()
-    ))
+    )))
 }

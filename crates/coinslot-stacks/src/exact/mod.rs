@@ -11,7 +11,7 @@
 //! Assets are read in every form the implementations write: `STX`, `slip44:5757`,
 //! `ADDRESS.contract`, `sip010:ADDRESS.contract.asset`, and the symbols `sBTC` and `USDCx`;
 //! offers are written `STX` or `ADDRESS.contract`, which every client reads. When an offer's
-//! `extra.nonce` is set, the memo must carry it. The [reason strings](reason) say which check
+//! `extra.nonce` is set, the memo must carry it. The [reasons](StacksReason) say which check
 //! failed. The raw form of x402-stacks v1 clients (the transaction's hex alone in `X-PAYMENT`)
 //! is read by [`raw_payment`].
 
@@ -21,17 +21,18 @@ mod facilitator;
 mod offer;
 mod payload;
 mod raw;
-pub mod reason;
+mod reason;
 mod verify;
 
 pub use asset::{
     AssetId, STX_DECIMALS, STX_SLIP44, Sip010Token, StacksAsset, TokenList, UnknownAsset,
 };
 pub use client::ExactStacksClient;
-pub use facilitator::{DEFAULT_CONFIRM_TIMEOUT, Delivery, ExactStacksFacilitator, payment_key};
+pub use facilitator::{DEFAULT_CONFIRM_TIMEOUT, Delivery, ExactStacksFacilitator, payment_id};
 pub use offer::{DEFAULT_MAX_TIMEOUT_SECS, stacks_requirements};
 pub use payload::ExactStacksPayload;
 pub use raw::raw_payment;
+pub use reason::StacksReason;
 pub use verify::Verified;
 
 /// The scheme name.

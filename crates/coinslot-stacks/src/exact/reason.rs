@@ -1,78 +1,151 @@
-//! The reasons `exact` on Stacks refuses a payment or fails a settlement.
-//!
-//! They follow the x402 naming of scheme reasons (`invalid_exact_<chain>_…`), with core's
-//! generic ones where they fit (`invalid_network`, `insufficient_funds`,
-//! `settlement_pending`). The node's rejections at broadcast map onto the same names, so a
-//! client reads one reason whether the facilitator or the node caught the fault:
-//!
-//! | node reason | reason |
-//! |---|---|
-//! | `BadNonce` | `invalid_exact_stacks_nonce_already_used` |
-//! | `ConflictingNonceInMempool` | `invalid_exact_stacks_conflicting_nonce` |
-//! | `NotEnoughFunds` | `insufficient_funds` |
-//! | `SignatureValidation` | `invalid_exact_stacks_signature` |
-//! | `FeeTooLow` | `invalid_exact_stacks_fee_too_low` |
-//! | `BadTransactionVersion`, `NetworkMismatch` | `invalid_exact_stacks_network_mismatch` |
-//! | anything else | `settle_exact_stacks_broadcast_rejected` |
+//! [`StacksReason`]: why `exact` on Stacks refuses a payment or fails a settlement.
+
+use std::fmt;
 
 use coinslot_core::ErrorReason;
 
-/// The transaction is missing, not hex, or does not decode.
-pub const TRANSACTION_UNDECODABLE: &str = "invalid_exact_stacks_payload_transaction";
-/// Its version or chain id is not the offer's network.
-pub const NETWORK_MISMATCH: &str = "invalid_exact_stacks_network_mismatch";
-/// A sponsored transaction, and this facilitator does not sponsor.
-pub const SPONSORED: &str = "invalid_exact_stacks_sponsored_transaction";
-/// Not an STX transfer for STX, not a contract call for a token.
-pub const PAYLOAD_KIND: &str = "invalid_exact_stacks_payload_kind";
-/// The offer's asset is not one the facilitator knows.
-pub const UNKNOWN_ASSET: &str = "invalid_exact_stacks_unknown_asset";
-/// A contract call to another contract than the offer's token.
-pub const ASSET_MISMATCH: &str = "invalid_exact_stacks_asset_mismatch";
-/// Not `transfer(uint, principal, principal, optional buff)`.
-pub const FUNCTION_MISMATCH: &str = "invalid_exact_stacks_function_mismatch";
-/// The token's `sender` argument is not the transaction's origin.
-pub const SENDER_NOT_ORIGIN: &str = "invalid_exact_stacks_sender_not_origin";
-/// The recipient is not `payTo`.
-pub const RECIPIENT_MISMATCH: &str = "invalid_exact_stacks_recipient_mismatch";
-/// The amount is not the offer's.
-pub const AMOUNT_MISMATCH: &str = "invalid_exact_stacks_amount_mismatch";
-/// The memo does not carry the offer's nonce.
-pub const MEMO_MISMATCH: &str = "invalid_exact_stacks_memo_mismatch";
-/// The post-conditions forbid the transfer: it would abort after paying its fee.
-pub const POST_CONDITIONS: &str = "invalid_exact_stacks_post_conditions";
-/// The fee is above the facilitator's cap.
-pub const FEE_TOO_HIGH: &str = "invalid_exact_stacks_fee_too_high";
-/// The node wants a higher fee.
-pub const FEE_TOO_LOW: &str = "invalid_exact_stacks_fee_too_low";
-/// The signature does not hold.
-pub const SIGNATURE: &str = "invalid_exact_stacks_signature";
-/// The account has used this nonce: the transaction (or another with its nonce) was mined.
-pub const NONCE_ALREADY_USED: &str = "invalid_exact_stacks_nonce_already_used";
-/// Another transaction with this nonce is in the mempool.
-pub const CONFLICTING_NONCE: &str = "invalid_exact_stacks_conflicting_nonce";
-/// This transaction was broadcast before (by someone else, or for another request).
-pub const ALREADY_BROADCAST: &str = "invalid_exact_stacks_transaction_already_broadcast";
-/// The node refused the transaction for a reason not listed above.
-pub const BROADCAST_REJECTED: &str = "settle_exact_stacks_broadcast_rejected";
-/// Mined, and aborted: the fee was paid, nothing else moved.
-pub const TRANSACTION_ABORTED: &str = "settle_exact_stacks_transaction_aborted";
+/// Why `exact` on Stacks refuses a payment or fails a settlement, besides core's generic
+/// reasons (`invalid_network`, `insufficient_funds`, `settlement_pending`…). Each has the
+/// string written on the wire ([`as_str`](Self::as_str)), after the x402 naming of scheme
+/// reasons (`invalid_exact_<chain>_…`), and becomes an [`ErrorReason`] with `into()`.
+///
+/// The node's rejections at broadcast map onto the same reasons, so a client reads one reason
+/// whether the facilitator or the node caught the fault:
+///
+/// | node reason | reason |
+/// |---|---|
+/// | `BadNonce` | `invalid_exact_stacks_nonce_already_used` |
+/// | `ConflictingNonceInMempool` | `invalid_exact_stacks_conflicting_nonce` |
+/// | `NotEnoughFunds` | `insufficient_funds` |
+/// | `SignatureValidation` | `invalid_exact_stacks_signature` |
+/// | `FeeTooLow` | `invalid_exact_stacks_fee_too_low` |
+/// | `BadTransactionVersion`, `NetworkMismatch` | `invalid_exact_stacks_network_mismatch` |
+/// | anything else | `settle_exact_stacks_broadcast_rejected` |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StacksReason {
+    /// The transaction is missing, not hex, or does not decode.
+    TransactionUndecodable,
+    /// Its version or chain id is not the offer's network.
+    NetworkMismatch,
+    /// A sponsored transaction, and this facilitator does not sponsor.
+    Sponsored,
+    /// Not an STX transfer for STX, not a contract call for a token.
+    PayloadKind,
+    /// The offer's asset is not one the facilitator knows.
+    UnknownAsset,
+    /// A contract call to another contract than the offer's token.
+    AssetMismatch,
+    /// Not `transfer(uint, principal, principal, optional buff)`.
+    FunctionMismatch,
+    /// The token's `sender` argument is not the transaction's origin.
+    SenderNotOrigin,
+    /// The recipient is not `payTo`.
+    RecipientMismatch,
+    /// The amount is not the offer's.
+    AmountMismatch,
+    /// The memo does not carry the offer's nonce.
+    MemoMismatch,
+    /// The post-conditions forbid the transfer: it would abort after paying its fee.
+    PostConditions,
+    /// The fee is above the facilitator's cap.
+    FeeTooHigh,
+    /// The node wants a higher fee.
+    FeeTooLow,
+    /// The signature does not hold.
+    Signature,
+    /// The account has used this nonce: the transaction (or another with its nonce) was mined.
+    NonceAlreadyUsed,
+    /// Another transaction with this nonce is in the mempool.
+    ConflictingNonce,
+    /// This transaction was broadcast before (by someone else, or for another request).
+    AlreadyBroadcast,
+    /// The node refused the transaction for a reason not listed above.
+    BroadcastRejected,
+    /// Mined, and aborted: the fee was paid, nothing else moved.
+    TransactionAborted,
+}
 
-/// The reason for a name of this module.
-pub(crate) fn reason(name: &str) -> ErrorReason {
-    ErrorReason::parse(name)
+impl StacksReason {
+    /// Every reason, in the order of the table above.
+    pub const ALL: &'static [Self] = &[
+        Self::TransactionUndecodable,
+        Self::NetworkMismatch,
+        Self::Sponsored,
+        Self::PayloadKind,
+        Self::UnknownAsset,
+        Self::AssetMismatch,
+        Self::FunctionMismatch,
+        Self::SenderNotOrigin,
+        Self::RecipientMismatch,
+        Self::AmountMismatch,
+        Self::MemoMismatch,
+        Self::PostConditions,
+        Self::FeeTooHigh,
+        Self::FeeTooLow,
+        Self::Signature,
+        Self::NonceAlreadyUsed,
+        Self::ConflictingNonce,
+        Self::AlreadyBroadcast,
+        Self::BroadcastRejected,
+        Self::TransactionAborted,
+    ];
+
+    /// The reason string, as written on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::TransactionUndecodable => "invalid_exact_stacks_payload_transaction",
+            Self::NetworkMismatch => "invalid_exact_stacks_network_mismatch",
+            Self::Sponsored => "invalid_exact_stacks_sponsored_transaction",
+            Self::PayloadKind => "invalid_exact_stacks_payload_kind",
+            Self::UnknownAsset => "invalid_exact_stacks_unknown_asset",
+            Self::AssetMismatch => "invalid_exact_stacks_asset_mismatch",
+            Self::FunctionMismatch => "invalid_exact_stacks_function_mismatch",
+            Self::SenderNotOrigin => "invalid_exact_stacks_sender_not_origin",
+            Self::RecipientMismatch => "invalid_exact_stacks_recipient_mismatch",
+            Self::AmountMismatch => "invalid_exact_stacks_amount_mismatch",
+            Self::MemoMismatch => "invalid_exact_stacks_memo_mismatch",
+            Self::PostConditions => "invalid_exact_stacks_post_conditions",
+            Self::FeeTooHigh => "invalid_exact_stacks_fee_too_high",
+            Self::FeeTooLow => "invalid_exact_stacks_fee_too_low",
+            Self::Signature => "invalid_exact_stacks_signature",
+            Self::NonceAlreadyUsed => "invalid_exact_stacks_nonce_already_used",
+            Self::ConflictingNonce => "invalid_exact_stacks_conflicting_nonce",
+            Self::AlreadyBroadcast => "invalid_exact_stacks_transaction_already_broadcast",
+            Self::BroadcastRejected => "settle_exact_stacks_broadcast_rejected",
+            Self::TransactionAborted => "settle_exact_stacks_transaction_aborted",
+        }
+    }
+}
+
+impl fmt::Display for StacksReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<StacksReason> for ErrorReason {
+    fn from(reason: StacksReason) -> Self {
+        Self::parse(reason.as_str())
+    }
+}
+
+impl PartialEq<StacksReason> for ErrorReason {
+    fn eq(&self, other: &StacksReason) -> bool {
+        self.as_str() == other.as_str()
+    }
 }
 
 /// The reason for a node's rejection at broadcast.
 pub(crate) fn for_node_rejection(node_reason: &str) -> ErrorReason {
     match node_reason {
-        "BadNonce" => reason(NONCE_ALREADY_USED),
-        "ConflictingNonceInMempool" => reason(CONFLICTING_NONCE),
+        "BadNonce" => StacksReason::NonceAlreadyUsed.into(),
+        "ConflictingNonceInMempool" => StacksReason::ConflictingNonce.into(),
         "NotEnoughFunds" => ErrorReason::InsufficientFunds,
-        "SignatureValidation" => reason(SIGNATURE),
-        "FeeTooLow" => reason(FEE_TOO_LOW),
-        "BadTransactionVersion" | "NetworkMismatch" => reason(NETWORK_MISMATCH),
-        _ => reason(BROADCAST_REJECTED),
+        "SignatureValidation" => StacksReason::Signature.into(),
+        "FeeTooLow" => StacksReason::FeeTooLow.into(),
+        "BadTransactionVersion" | "NetworkMismatch" => StacksReason::NetworkMismatch.into(),
+        _ => StacksReason::BroadcastRejected.into(),
     }
 }
 
@@ -83,15 +156,31 @@ mod tests {
     #[test]
     fn node_rejections_map_to_the_table() {
         for (node, ours) in [
-            ("BadNonce", NONCE_ALREADY_USED),
-            ("ConflictingNonceInMempool", CONFLICTING_NONCE),
+            ("BadNonce", StacksReason::NonceAlreadyUsed.as_str()),
+            (
+                "ConflictingNonceInMempool",
+                StacksReason::ConflictingNonce.as_str(),
+            ),
             ("NotEnoughFunds", "insufficient_funds"),
-            ("SignatureValidation", SIGNATURE),
-            ("FeeTooLow", FEE_TOO_LOW),
-            ("BadTransactionVersion", NETWORK_MISMATCH),
-            ("TooMuchChaining", BROADCAST_REJECTED),
+            ("SignatureValidation", StacksReason::Signature.as_str()),
+            ("FeeTooLow", StacksReason::FeeTooLow.as_str()),
+            (
+                "BadTransactionVersion",
+                StacksReason::NetworkMismatch.as_str(),
+            ),
+            ("TooMuchChaining", StacksReason::BroadcastRejected.as_str()),
         ] {
             assert_eq!(for_node_rejection(node).as_str(), ours, "{node}");
+        }
+    }
+
+    #[test]
+    fn every_reason_is_distinct_and_unknown_to_core() {
+        let mut seen = std::collections::HashSet::new();
+        for reason in StacksReason::ALL {
+            assert!(seen.insert(reason.as_str()), "{reason}");
+            assert!(reason.as_str().contains("_stacks_"), "{reason}");
+            assert_eq!(ErrorReason::from(*reason).as_str(), reason.as_str());
         }
     }
 }

@@ -8,7 +8,7 @@ use coinslot_core::{ErrorReason, JsonObject, PaymentRequirements, VerifyRequest}
 use super::SCHEME;
 use super::asset::{StacksAsset, TokenList};
 use super::payload::ExactStacksPayload;
-use super::reason::{self, reason};
+use super::reason::StacksReason;
 use crate::address::{Principal, StacksAddress};
 use crate::clarity::ClarityValue;
 use crate::network::StacksNetwork;
@@ -57,9 +57,9 @@ impl Refusal {
         }
     }
 
-    pub(crate) fn named(name: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn named(reason: StacksReason, message: impl Into<String>) -> Self {
         Self {
-            reason: reason(name),
+            reason: reason.into(),
             message: Some(message.into()),
         }
     }
@@ -140,7 +140,7 @@ impl<'a> Parts<'a> {
 pub(crate) fn transaction_of(payload: &JsonObject) -> Result<(Transaction, Vec<u8>), Refusal> {
     let payload = ExactStacksPayload::from_object(payload).ok_or_else(|| {
         Refusal::named(
-            reason::TRANSACTION_UNDECODABLE,
+            StacksReason::TransactionUndecodable,
             "no `transaction` in the payload",
         )
     })?;
@@ -148,12 +148,12 @@ pub(crate) fn transaction_of(payload: &JsonObject) -> Result<(Transaction, Vec<u
     let digits = text.strip_prefix("0x").unwrap_or(text);
     let raw = hex::decode(digits).map_err(|_| {
         Refusal::named(
-            reason::TRANSACTION_UNDECODABLE,
+            StacksReason::TransactionUndecodable,
             "the transaction is not hex",
         )
     })?;
     let tx = Transaction::from_bytes(&raw)
-        .map_err(|e| Refusal::named(reason::TRANSACTION_UNDECODABLE, e.to_string()))?;
+        .map_err(|e| Refusal::named(StacksReason::TransactionUndecodable, e.to_string()))?;
     Ok((tx, raw))
 }
 
@@ -202,7 +202,7 @@ pub(crate) fn check_local(
     }
     let asset = tokens.resolve(&requirements.asset).ok_or_else(|| {
         Refusal::named(
-            reason::UNKNOWN_ASSET,
+            StacksReason::UnknownAsset,
             format!("{} is not an asset of this facilitator", requirements.asset),
         )
     })?;
@@ -233,7 +233,7 @@ pub(crate) fn check_local(
     let (tx, raw) = transaction_of(parts.payload)?;
     if !network.holds(&tx) {
         return Err(Refusal::named(
-            reason::NETWORK_MISMATCH,
+            StacksReason::NetworkMismatch,
             format!(
                 "a transaction of version 0x{:02x}, chain 0x{:08x}, for {}",
                 tx.version as u8,
@@ -244,7 +244,7 @@ pub(crate) fn check_local(
     }
     if matches!(tx.auth, Authorization::Sponsored { .. }) && !policy.allow_sponsored {
         return Err(Refusal::named(
-            reason::SPONSORED,
+            StacksReason::Sponsored,
             "sponsored transactions are not accepted: the payer pays the fee",
         ));
     }
@@ -266,13 +266,13 @@ pub(crate) fn check_local(
             } = &tx.payload
             else {
                 return Err(Refusal::named(
-                    reason::PAYLOAD_KIND,
+                    StacksReason::PayloadKind,
                     "a token payment is a contract call",
                 ));
             };
             if !token.is_contract(address, contract_name) {
                 return Err(Refusal::named(
-                    reason::ASSET_MISMATCH,
+                    StacksReason::AssetMismatch,
                     format!(
                         "calls {address}.{contract_name}, not {}",
                         token.contract_id()
@@ -291,20 +291,20 @@ pub(crate) fn check_local(
     };
     if !amount_ok {
         return Err(Refusal::named(
-            reason::AMOUNT_MISMATCH,
+            StacksReason::AmountMismatch,
             format!("pays {moved}, the offer asks {amount}"),
         ));
     }
     let fee = tx.auth.payer().fee();
     if fee > policy.max_fee {
         return Err(Refusal::named(
-            reason::FEE_TOO_HIGH,
+            StacksReason::FeeTooHigh,
             format!("a fee of {fee} µSTX, above the cap of {}", policy.max_fee),
         ));
     }
     let verified = tx
         .verify(policy.high_s)
-        .map_err(|e| Refusal::named(reason::SIGNATURE, e.to_string()))?;
+        .map_err(|e| Refusal::named(StacksReason::Signature, e.to_string()))?;
     Ok(Verified {
         // Decoding is canonical: the bytes as sent are the encoding, hashed once.
         txid: Txid(crate::hash::sha512_256(&raw)),
@@ -325,13 +325,13 @@ fn check_stx(tx: &Transaction, pay_to: &Principal, nonce: Option<&str>) -> Resul
     } = &tx.payload
     else {
         return Err(Refusal::named(
-            reason::PAYLOAD_KIND,
+            StacksReason::PayloadKind,
             "an STX payment is a token transfer",
         ));
     };
     if recipient != pay_to {
         return Err(Refusal::named(
-            reason::RECIPIENT_MISMATCH,
+            StacksReason::RecipientMismatch,
             format!("pays {recipient}, not {pay_to}"),
         ));
     }
@@ -339,7 +339,7 @@ fn check_stx(tx: &Transaction, pay_to: &Principal, nonce: Option<&str>) -> Resul
         && !memo_carries(memo, nonce)
     {
         return Err(Refusal::named(
-            reason::MEMO_MISMATCH,
+            StacksReason::MemoMismatch,
             "the memo does not carry the offer's nonce",
         ));
     }
@@ -356,7 +356,7 @@ fn check_transfer_call(
 ) -> Result<u128, Refusal> {
     let shape = || {
         Refusal::named(
-            reason::FUNCTION_MISMATCH,
+            StacksReason::FunctionMismatch,
             "not transfer(uint, principal, principal, (optional (buff 34)))",
         )
     };
@@ -374,7 +374,7 @@ fn check_transfer_call(
     };
     if *sender != Principal::Standard(*origin) {
         return Err(Refusal::named(
-            reason::SENDER_NOT_ORIGIN,
+            StacksReason::SenderNotOrigin,
             format!("moves the tokens of {sender}, the transaction is signed by {origin}"),
         ));
     }
@@ -383,7 +383,7 @@ fn check_transfer_call(
     };
     if recipient != pay_to {
         return Err(Refusal::named(
-            reason::RECIPIENT_MISMATCH,
+            StacksReason::RecipientMismatch,
             format!("pays {recipient}, not {pay_to}"),
         ));
     }
@@ -399,7 +399,7 @@ fn check_transfer_call(
         && !memo.is_some_and(|m| memo_carries(m, nonce))
     {
         return Err(Refusal::named(
-            reason::MEMO_MISMATCH,
+            StacksReason::MemoMismatch,
             "the memo does not carry the offer's nonce",
         ));
     }
@@ -424,7 +424,7 @@ fn check_post_conditions(
     token: &super::asset::Sip010Token,
     amount: u128,
 ) -> Result<(), Refusal> {
-    let refuse = |message: &str| Refusal::named(reason::POST_CONDITIONS, message.to_owned());
+    let refuse = |message: &str| Refusal::named(StacksReason::PostConditions, message.to_owned());
     let is_origin = |principal: &PostConditionPrincipal| match principal {
         PostConditionPrincipal::Origin => true,
         PostConditionPrincipal::Standard(address) => address == origin,

@@ -7,7 +7,6 @@ use coinslot_stacks::PrivateKey;
 use coinslot_stacks::exact::{
     ExactStacksClient, ExactStacksFacilitator, Sip010Token, StacksAsset, stacks_requirements,
 };
-use coinslot_stacks::hash::sha256;
 use coinslot_stacks::network::StacksNetwork;
 use coinslot_stacks::node::StacksNode;
 use coinslot_testkit::stacks::{Balances, DevnetToken, Funds, StacksDevnet};
@@ -15,6 +14,18 @@ use coinslot_testkit::stacks::{Balances, DevnetToken, Funds, StacksDevnet};
 pub(crate) const PAYER_STX: u128 = 10_000_000;
 pub(crate) const PAYER_SBTC: u128 = 1_000_000;
 pub(crate) const PAYER_USDCX: u128 = 5_000_000;
+
+/// SHA-256, for the tests (the crate's own hashing is private).
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(data).into()
+}
+
+/// RIPEMD-160 of SHA-256: the public-key hash of an address.
+pub(crate) fn hash160(data: &[u8]) -> [u8; 20] {
+    use ripemd::Digest as _;
+    ripemd::Ripemd160::digest(sha256(data)).into()
+}
 
 /// A key from a name: the same key for the same name, in every run.
 pub(crate) fn key(name: &str) -> PrivateKey {

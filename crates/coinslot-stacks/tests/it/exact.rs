@@ -6,7 +6,7 @@ use std::time::Duration;
 use coinslot_core::PaymentRequirements;
 use coinslot_core::{ErrorReason, JsonObject, SchemeFacilitator, VerifyRequest};
 use coinslot_stacks::clarity::ClarityValue;
-use coinslot_stacks::exact::{Delivery, ExactStacksClient, StacksAsset, reason};
+use coinslot_stacks::exact::{Delivery, ExactStacksClient, StacksAsset, StacksReason};
 use coinslot_stacks::network::StacksNetwork;
 use coinslot_stacks::transaction::{
     AnchorMode, Authorization, HashMode, KeyEncoding, Payload, PostConditionMode, SingleSig,
@@ -70,7 +70,10 @@ async fn pays_stx_sbtc_and_usdcx_and_balances_move_by_the_price() {
         // The same transaction again: refused, and nothing moves.
         let again = facilitator.verify(&request).await.unwrap();
         assert!(!again.is_valid, "{name}: a replay verified");
-        assert_eq!(again.invalid_reason, reason_of(reason::ALREADY_BROADCAST));
+        assert_eq!(
+            again.invalid_reason,
+            reason_of(StacksReason::AlreadyBroadcast.as_str())
+        );
         assert_eq!(setup.balances().await, (payer_after, payee_after));
     }
 }
@@ -146,7 +149,7 @@ pub(crate) async fn refusal_cases(
     elsewhere.pay_to = key("someone else").address(false).to_string();
     let paid_elsewhere = request_for(&client, &elsewhere).await;
     cases.push((
-        reason::RECIPIENT_MISMATCH,
+        StacksReason::RecipientMismatch.as_str(),
         presented_for(&paid_elsewhere, stx_offer),
     ));
 
@@ -156,7 +159,7 @@ pub(crate) async fn refusal_cases(
     let fake_client = setup.client().with_token(Setup::token(&tokens.fake));
     let paid_in_fake = request_for(&fake_client, &fake_offer).await;
     cases.push((
-        reason::ASSET_MISMATCH,
+        StacksReason::AssetMismatch.as_str(),
         presented_for(&paid_in_fake, sbtc_offer),
     ));
 
@@ -165,7 +168,7 @@ pub(crate) async fn refusal_cases(
         coinslot_core::TokenAmount::from(stx_offer.amount.to_string().parse::<u64>().unwrap() - 1);
     let underpaid = request_for(&client, &cheaper).await;
     cases.push((
-        reason::AMOUNT_MISMATCH,
+        StacksReason::AmountMismatch.as_str(),
         presented_for(&underpaid, stx_offer),
     ));
 
@@ -174,7 +177,10 @@ pub(crate) async fn refusal_cases(
     if let Authorization::Standard(SpendingCondition::Single(origin)) = &mut tx.auth {
         origin.signature[40] ^= 0x01;
     }
-    cases.push((reason::SIGNATURE, with_transaction(&good, &tx)));
+    cases.push((
+        StacksReason::Signature.as_str(),
+        with_transaction(&good, &tx),
+    ));
 
     let mainnet_client = ExactStacksClient::new(setup.payer.clone(), StacksNetwork::Mainnet)
         .with_fee(1_000)
@@ -184,7 +190,7 @@ pub(crate) async fn refusal_cases(
     mainnet_offer.pay_to = key("coinslot test payee").address(true).to_string();
     let mainnet_payment = request_for(&mainnet_client, &mainnet_offer).await;
     cases.push((
-        reason::NETWORK_MISMATCH,
+        StacksReason::NetworkMismatch.as_str(),
         presented_for(&mainnet_payment, stx_offer),
     ));
 
@@ -198,7 +204,7 @@ pub(crate) async fn refusal_cases(
     );
     let template = request_for(&client, sbtc_offer).await;
     cases.push((
-        reason::SENDER_NOT_ORIGIN,
+        StacksReason::SenderNotOrigin.as_str(),
         with_transaction(&template, &theft),
     ));
 
@@ -206,7 +212,7 @@ pub(crate) async fn refusal_cases(
         .with_fee(1_000)
         .with_nonce(0);
     cases.push((
-        reason::NONCE_ALREADY_USED,
+        StacksReason::NonceAlreadyUsed.as_str(),
         request_for(&stale_client, stx_offer).await,
     ));
 
@@ -215,7 +221,7 @@ pub(crate) async fn refusal_cases(
         .with_max_fee(1_000_000)
         .with_nonce(1);
     cases.push((
-        reason::FEE_TOO_HIGH,
+        StacksReason::FeeTooHigh.as_str(),
         request_for(&dear_client, stx_offer).await,
     ));
     cases
@@ -282,7 +288,7 @@ async fn each_refusal_gives_its_reason_and_moves_nothing() {
     };
     let memo_free = request_for(&signer(), &stx_offer).await;
     cases.push((
-        reason::MEMO_MISMATCH,
+        StacksReason::MemoMismatch.as_str(),
         presented_for(&memo_free, &with_nonce),
     ));
     let bound = request_for(&signer(), &with_nonce).await;
@@ -294,7 +300,7 @@ async fn each_refusal_gives_its_reason_and_moves_nothing() {
     // A token transfer for an STX offer, and a call of the token that is not `transfer`.
     let sbtc_payment = request_for(&signer(), &sbtc_offer).await;
     cases.push((
-        reason::PAYLOAD_KIND,
+        StacksReason::PayloadKind.as_str(),
         presented_for(&sbtc_payment, &stx_offer),
     ));
     let Payload::ContractCall {
@@ -313,7 +319,7 @@ async fn each_refusal_gives_its_reason_and_moves_nothing() {
     };
     let minting = signed(&setup.payer, StacksNetwork::Testnet, 1, mint);
     cases.push((
-        reason::FUNCTION_MISMATCH,
+        StacksReason::FunctionMismatch.as_str(),
         with_transaction(&template, &minting),
     ));
 
@@ -356,7 +362,10 @@ async fn a_token_payment_without_the_tokens_aborts_and_only_the_fee_moves() {
     let request = request_for(&client, &setup.offer(&sbtc, "0.00001")).await;
     let settled = setup.facilitator().settle(&request).await.unwrap();
     assert!(!settled.success);
-    assert_eq!(settled.error_reason, reason_of(reason::TRANSACTION_ABORTED));
+    assert_eq!(
+        settled.error_reason,
+        reason_of(StacksReason::TransactionAborted.as_str())
+    );
     assert!(!settled.transaction().is_empty());
     let after = setup.devnet.balances(&poor_address).await.unwrap();
     assert_eq!(after.sbtc, 0);
@@ -385,7 +394,7 @@ async fn conflicting_nonce_in_the_mempool_is_refused_by_the_node() {
     let refused = facilitator.settle(&second).await.unwrap();
     assert_eq!(
         refused.error_reason,
-        reason_of(reason::CONFLICTING_NONCE),
+        reason_of(StacksReason::ConflictingNonce.as_str()),
         "{refused:?}"
     );
     setup.devnet.set_mining(true).await.unwrap();
@@ -445,7 +454,7 @@ async fn the_nodes_rejections_and_an_empty_account_give_their_reasons() {
     let refused = facilitator.settle(&request).await.unwrap();
     assert_eq!(
         refused.error_reason,
-        reason_of(reason::FEE_TOO_LOW),
+        reason_of(StacksReason::FeeTooLow.as_str()),
         "{refused:?}"
     );
 
@@ -497,7 +506,10 @@ async fn a_transaction_another_facilitator_sent_is_not_this_payments_settlement(
     assert!(first.settle(&request).await.unwrap().success);
     let refused = second.settle(&request).await.unwrap();
     assert!(!refused.success);
-    assert_eq!(refused.error_reason, reason_of(reason::ALREADY_BROADCAST));
+    assert_eq!(
+        refused.error_reason,
+        reason_of(StacksReason::AlreadyBroadcast.as_str())
+    );
     // The facilitator that sent it still answers its settlement.
     let again = first.settle(&request).await.unwrap();
     assert!(again.success, "{again:?}");
@@ -565,7 +577,7 @@ async fn a_sponsored_payment_is_refused_unless_sponsoring_is_allowed() {
     let refused = setup.facilitator().verify(&sponsored).await.unwrap();
     assert_eq!(
         refused.invalid_reason,
-        reason_of(reason::SPONSORED),
+        reason_of(StacksReason::Sponsored.as_str()),
         "{refused:?}"
     );
 

@@ -9,8 +9,8 @@ use axum::extract::Extension;
 use axum::routing::get;
 use coinslot_core::{PaymentRequired, PaymentRequirements, SchemeClient, SettleResponse};
 use coinslot_facilitator::LocalFacilitator;
-use coinslot_reqwest::{AssetLimit, Payer, PayingClient, SpendingPolicy};
-use coinslot_stacks::exact::{StacksAsset, reason};
+use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
+use coinslot_stacks::exact::{StacksAsset, StacksReason};
 use coinslot_tower::{PaidRoute, PaymentLayer, VerifiedPayment};
 use tokio::net::TcpListener;
 
@@ -68,8 +68,10 @@ fn policy(setup: &Setup, shop: &Shop) -> SpendingPolicy {
                     offer.network.clone(),
                     &offer.asset,
                     asset.decimals(),
-                    "1",
-                    "10",
+                    Limits {
+                        per_request: "1",
+                        budget: "10",
+                    },
                 )
                 .unwrap(),
             )
@@ -142,7 +144,7 @@ async fn a_replayed_payment_is_refused_and_moves_nothing() {
     let error = required.error.unwrap_or_default();
     assert!(
         [
-            reason::ALREADY_BROADCAST,
+            StacksReason::AlreadyBroadcast.as_str(),
             "duplicate_settlement",
             "invalid_payment"
         ]
@@ -174,7 +176,10 @@ async fn an_underpayment_is_refused_with_its_reason() {
     assert_eq!(response.status(), 402);
     let required =
         PaymentRequired::from_header(response.headers()["payment-required"].as_bytes()).unwrap();
-    assert_eq!(required.error.as_deref(), Some(reason::AMOUNT_MISMATCH));
+    assert_eq!(
+        required.error.as_deref(),
+        Some(StacksReason::AmountMismatch.as_str())
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(setup.balances().await, before);
 }
@@ -260,7 +265,7 @@ async fn each_refusal_through_the_paywall_is_a_402_with_its_reason() {
                 .unwrap();
         // The paywall names a Stacks payment by payer and nonce: a second transaction with a used
         // nonce is that payment again, refused before the facilitator looks at the chain.
-        let expected = if expected == reason::NONCE_ALREADY_USED {
+        let expected = if expected == StacksReason::NonceAlreadyUsed.as_str() {
             "duplicate_settlement"
         } else {
             expected

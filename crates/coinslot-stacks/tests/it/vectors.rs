@@ -1,10 +1,10 @@
 //! Every test vector of the Stacks reference notes: transactions, sighashes, txids,
 //! addresses, SIP-018 and message hashes.
 
+use crate::common::{hash160, sha256};
 use coinslot_stacks::address::{
     AddressError, MAINNET_MULTI_SIG, MAINNET_SINGLE_SIG, TESTNET_MULTI_SIG, TESTNET_SINGLE_SIG,
 };
-use coinslot_stacks::hash::hash160;
 use coinslot_stacks::message::{hash_message, sign_structured_data, sip018_domain, sip018_hash};
 use coinslot_stacks::signature::{initial_sighash, postsign_sighash, presign_sighash};
 use coinslot_stacks::transaction::{
@@ -334,12 +334,12 @@ fn sip010_transfer_payload_prefix_for_sbtc() {
 fn sip018_vectors() {
     let message = ClarityValue::StringAscii("Hello World".into());
     assert_eq!(
-        hex::encode(coinslot_stacks::hash::sha256(&message.to_bytes())),
+        hex::encode(sha256(&message.to_bytes())),
         "5297eef9765c466d945ad1cb2c81b30b9fed6c165575dc9226e9edf78b8cd9e8"
     );
     let domain = sip018_domain("Test App", "1.0.0", 1).unwrap();
     assert_eq!(
-        hex::encode(coinslot_stacks::hash::sha256(&domain.to_bytes())),
+        hex::encode(sha256(&domain.to_bytes())),
         "2538b5dc06c5ae2f11549261d7ae174d9f77a55a92b00f330884695497be5065"
     );
     assert_eq!(

@@ -5,7 +5,7 @@ use http::header::AUTHORIZATION;
 use http::{HeaderName, StatusCode};
 
 use super::store::{AccessStore, ApiKeyDigest, Debit};
-use super::{Access, AccessGrant, AccessPolicy, AccessRequest, Refusal};
+use super::{Access, AccessGrant, AccessPolicy, AccessRequest, Rejection};
 use crate::error::Result;
 
 /// The header an API key is sent in, besides `Authorization: Bearer <key>`.
@@ -60,10 +60,10 @@ impl<S: AccessStore> AccessPolicy for ApiKeys<S> {
                     remaining,
                 }),
                 Debit::Insufficient { .. } => Access::Continue,
-                Debit::UnknownKey => Access::Refuse(Refusal {
-                    status: StatusCode::UNAUTHORIZED,
-                    message: "unknown API key".to_owned(),
-                }),
+                Debit::UnknownKey => Access::Refuse(Rejection::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unknown API key".to_owned(),
+                )),
             })
         })
     }

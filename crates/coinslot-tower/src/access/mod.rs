@@ -8,27 +8,42 @@
 //!
 //! Their state lives in an [`AccessStore`]: [`MemoryAccessStore`] for one process, or
 //! [`SqliteAccessStore`] (feature `sqlite`) to keep balances and counters across restarts and
-//! share them between processes.
+//! share them between processes. The policies and stores come with the `access` feature; the
+//! [`AccessPolicy`] trait, for policies of your own, is always here.
 
+#[cfg(feature = "access")]
 mod api_key;
+#[cfg(feature = "access")]
 mod free_tier;
+#[cfg(feature = "access")]
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "access")]
 mod store;
 
 use coinslot_core::BoxFuture;
 use http::StatusCode;
 use http::request::Parts;
 
+#[cfg(feature = "access")]
+#[cfg_attr(docsrs, doc(cfg(feature = "access")))]
 pub use api_key::{API_KEY_HEADER, ApiKeys};
+#[cfg(feature = "access")]
+#[cfg_attr(docsrs, doc(cfg(feature = "access")))]
 pub use free_tier::FreeTier;
+#[cfg(feature = "access")]
+#[cfg_attr(docsrs, doc(cfg(feature = "access")))]
 pub use memory::MemoryAccessStore;
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteAccessStore;
+#[cfg(feature = "access")]
+#[cfg_attr(docsrs, doc(cfg(feature = "access")))]
 pub use store::{AccessStore, ApiKeyDigest, Debit};
 
 use crate::error::Result;
+pub use crate::reject::Rejection;
 
 /// What a policy sees of a request.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +64,7 @@ pub enum Access {
     /// Serve the request without a payment.
     Grant(AccessGrant),
     /// Refuse the request with this answer (an unknown API key, for example).
-    Refuse(Refusal),
+    Refuse(Rejection),
 }
 
 /// Access granted by a policy; it rides in the request extensions for the handler to see.
@@ -64,15 +79,6 @@ pub struct AccessGrant {
     pub charged: u64,
     /// What is left after this call.
     pub remaining: u64,
-}
-
-/// A refusal: the status and the message the client gets as `{"error": message}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// The status (401, 403, 429…).
-    pub status: StatusCode,
-    /// What the client is told.
-    pub message: String,
 }
 
 /// A way in before x402. See the [module docs](self).

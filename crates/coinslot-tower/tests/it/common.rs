@@ -48,7 +48,7 @@ pub(crate) async fn http_facilitator(chain: &LocalChain) -> HttpFacilitator {
     tokio::spawn(async move { axum::serve(listener, api.into_router()).await.unwrap() });
     HttpFacilitator::new(&format!("http://{address}"))
         .unwrap()
-        .with_payment_key(coinslot_evm::exact::payment_key)
+        .with_payment_ids(coinslot_evm::exact::payment_id)
 }
 
 /// The paid app: `/free`, `/paid` (echoes the payment), `/fails` (500), `/before` (settles

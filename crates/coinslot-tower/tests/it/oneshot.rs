@@ -9,7 +9,7 @@ use bytes::Bytes;
 use coinslot_core::v1::{PaymentPayloadV1, PaymentRequiredV1};
 use coinslot_core::{JsonObject, PaymentPayload, PaymentRequired, PaymentRequirements};
 use coinslot_facilitator::HttpFacilitator;
-use coinslot_tower::{PaidRoute, PaymentLayer, PriceError};
+use coinslot_tower::{PaidRoute, PaymentLayer, Rejection};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full};
 use tower::{Layer as _, ServiceExt as _, service_fn};
@@ -79,7 +79,7 @@ async fn layer() -> PaymentLayer {
             Box::pin(async move {
                 match item.as_str() {
                     "free" => Ok(Vec::new()),
-                    "bad" => Err(PriceError::bad_request("no such item")),
+                    "bad" => Err(Rejection::bad_request("no such item")),
                     _ => {
                         let mut offer = offer();
                         offer.amount = 5000u64.into();
