@@ -7,6 +7,7 @@
 //!
 //! [v2 specification]: https://github.com/x402-foundation/x402/blob/main/specs/x402-specification-v2.md
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::de::Error as _;
@@ -39,6 +40,25 @@ pub enum VerifyRequest {
         /// The requirement.
         payment_requirements: PaymentRequirements,
     },
+}
+
+/// A v1 or v2 request seen one way, as a scheme checks it: what the payment names, the offer
+/// it says it accepted, and the requirements in v2 form ([`VerifyRequest::parts`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PaymentParts<'a> {
+    /// The scheme the payment names (v2: its `accepted.scheme`).
+    pub scheme: &'a str,
+    /// The network the payment names, as written (v1: a v1 name).
+    pub network: &'a str,
+    /// The offer the payment says it accepted, echoed whole (v2 only).
+    pub accepted: Option<&'a PaymentRequirements>,
+    /// The requirements, in v2 form (v1 ones translated, their network by its CAIP-2 id).
+    pub requirements: Cow<'a, PaymentRequirements>,
+    /// The requirements' network, as written.
+    pub requirements_network: &'a str,
+    /// The scheme-specific payment.
+    pub payload: &'a JsonObject,
 }
 
 /// The body of `POST /settle`: the same shape as [`VerifyRequest`].
@@ -129,6 +149,35 @@ impl VerifyRequest {
                 ..
             } => &payment_requirements.asset,
         }
+    }
+
+    /// The request seen one way whatever its version; fails for v1 requirements whose
+    /// network has no known CAIP-2 identifier.
+    pub fn parts(&self) -> Result<PaymentParts<'_>, Error> {
+        Ok(match self {
+            Self::V2 {
+                payment_payload,
+                payment_requirements,
+            } => PaymentParts {
+                scheme: &payment_payload.accepted.scheme,
+                network: payment_payload.accepted.network.as_str(),
+                accepted: Some(&payment_payload.accepted),
+                requirements: Cow::Borrowed(payment_requirements),
+                requirements_network: payment_requirements.network.as_str(),
+                payload: &payment_payload.payload,
+            },
+            Self::V1 {
+                payment_payload,
+                payment_requirements,
+            } => PaymentParts {
+                scheme: &payment_payload.scheme,
+                network: &payment_payload.network,
+                accepted: None,
+                requirements: Cow::Owned(payment_requirements.to_v2()?.0),
+                requirements_network: &payment_requirements.network,
+                payload: &payment_payload.payload,
+            },
+        })
     }
 
     /// The scheme-specific payment object.

@@ -40,19 +40,21 @@ pub mod matching;
 pub mod network;
 mod payment_id;
 pub mod reason;
+mod refusal;
 pub mod scheme;
 pub mod v1;
 pub mod v2;
 pub mod version;
 
 pub use amount::{Decimal, Price, TokenAmount};
-pub use api::{SettleRequest, SupportedKind, SupportedResponse, VerifyRequest};
+pub use api::{PaymentParts, SettleRequest, SupportedKind, SupportedResponse, VerifyRequest};
 pub use error::{Base64Fault, BoxedSource, Error, JsonCategory, Result};
 pub use facilitator::{BoxFuture, Facilitator};
 pub use matching::{find_matching_requirements, match_payload, match_payload_v1};
 pub use network::{Network, NetworkPattern};
 pub use payment_id::PaymentId;
 pub use reason::ErrorReason;
+pub use refusal::Refusal;
 pub use scheme::{SchemeClient, SchemeFacilitator};
 pub use v2::{
     JsonObject, PaymentPayload, PaymentRequired, PaymentRequirements, ResourceInfo, SettleResponse,

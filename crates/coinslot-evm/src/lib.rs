@@ -22,3 +22,8 @@ pub mod exact;
 mod recovery;
 
 pub use chain::{DEFAULT_RECEIPT_TIMEOUT, EvmChain, EvmChainBuilder, GasCaps};
+
+/// The alloy this crate is built on (2.5, with local keys and, under the `http` feature, the HTTP
+/// transport): its types (`PrivateKeySigner`, `Address`, `DynProvider`, `ProviderBuilder`)
+/// are the ones this crate's API takes, whatever alloy your own crate depends on.
+pub use alloy;

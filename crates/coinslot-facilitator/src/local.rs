@@ -36,11 +36,16 @@ type Shared = std::result::Result<SettleResponse, String>;
 /// raises the floor.
 ///
 /// ```no_run
-/// # async fn f(exact: coinslot_evm::exact::ExactEvmFacilitator) -> coinslot_core::Result<()> {
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
 /// use coinslot_core::Facilitator;
+/// use coinslot_evm::alloy::signers::local::PrivateKeySigner;
+/// use coinslot_evm::exact::ExactEvmFacilitator;
 /// use coinslot_facilitator::LocalFacilitator;
 /// use coinslot_facilitator::store::SqliteStore;
 ///
+/// // `exact` with EIP-3009 on the chain at this node, settling with this key.
+/// let key: PrivateKeySigner = std::env::var("EVM_PRIVATE_KEY")?.parse()?;
+/// let exact = ExactEvmFacilitator::connect("http://127.0.0.1:8545", [key]).await?;
 /// let facilitator = LocalFacilitator::builder()
 ///     .with_scheme(exact)
 ///     .with_store(SqliteStore::open("settlements.db")?)

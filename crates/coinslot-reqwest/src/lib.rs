@@ -11,6 +11,11 @@
 //! [`SettleResponse`](coinslot_core::SettleResponse). Every refusal is an [`Error`] that says
 //! which rule refused which offer, and comes before anything is signed.
 //!
+//! A payment the server refuses (its facilitator found it invalid, or its settlement failed)
+//! is not an `Error`: the response is the server's second 402, returned as `Ok`, with the
+//! reason in its `PAYMENT-REQUIRED` header. Check the status; the spend is counted only when a
+//! receipt says the payment settled.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use alloy::signers::local::PrivateKeySigner;
@@ -21,7 +26,10 @@
 //! let signer: PrivateKeySigner = std::env::var("EVM_PRIVATE_KEY")?.parse()?;
 //! let payer = Payer::builder()
 //!     .with_wallet(ExactEvmClient::new(signer))
-//!     .with_policy(SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia(Limits { per_request: "0.01", budget: "1.00" })?))
+//!     .with_policy(SpendingPolicy::new().allow(AssetLimit::usdc_base_sepolia(Limits {
+//!         per_request: "0.01",
+//!         budget: "1.00",
+//!     })?))
 //!     .build();
 //! let client = ClientBuilder::new(reqwest::Client::new()).with(payer).build();
 //! let weather = client.get("http://127.0.0.1:4021/weather").send().await?.text().await?;

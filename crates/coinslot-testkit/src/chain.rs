@@ -161,6 +161,12 @@ impl LocalChain {
         Self::start_with_chain_id(CHAIN_ID).await
     }
 
+    /// The chain on a port of your choosing (`8545`, where tools look for a node), for people
+    /// trying coinslot by hand (`local-chain`).
+    pub async fn start_on_port(port: u16) -> Result<Self> {
+        Self::spawn(Anvil::at(&tools()?.anvil).chain_id(CHAIN_ID).port(port)).await
+    }
+
     /// The same chain under another chain id, for tests of a facilitator serving several
     /// networks. Only [`CHAIN_ID`] is a network the x402 defaults know.
     pub async fn start_with_chain_id(chain_id: u64) -> Result<Self> {
@@ -403,6 +409,23 @@ impl LocalChain {
             .await
             .map_err(|e| Error::rpc("evm_setAutomine", e))?;
         Ok(())
+    }
+
+    /// Waits until `sender` has a transaction in the mempool or mined (its pending nonce is
+    /// above zero): a settlement under test has been sent.
+    pub async fn wait_for_pending(&self, sender: Address) -> Result<()> {
+        loop {
+            let sent = self
+                .provider
+                .get_transaction_count(sender)
+                .pending()
+                .await
+                .map_err(|e| Error::rpc("eth_getTransactionCount", e))?;
+            if sent > 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Mines one block with whatever the mempool holds.

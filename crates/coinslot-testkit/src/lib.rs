@@ -28,6 +28,7 @@
 pub mod bindings;
 mod chain;
 mod error;
+mod loopback;
 mod process;
 pub mod reference;
 pub mod stacks;
@@ -38,4 +39,5 @@ pub use chain::{
     USDC_VERSION, WALLET_FACTORY, erc6492_probe_bytecode, exact_requirements,
 };
 pub use error::{Error, Result};
+pub use loopback::{Loopback, serve};
 pub use process::ServiceProcess;

@@ -2,10 +2,8 @@
 //! a coinslot server on the local chain. Its last line is the suite's JSON.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use alloy::primitives::U256;
-use coinslot_evm::EvmChain;
 use coinslot_evm::exact::ExactEvmFacilitator;
 use coinslot_facilitator::LocalFacilitator;
 use coinslot_testkit::LocalChain;
@@ -13,18 +11,14 @@ use coinslot_tower::{PaidRoute, PaymentLayer};
 use serde_json::Value;
 
 async fn server(chain: &LocalChain) -> String {
-    let evm = EvmChain::builder(chain.provider().clone())
-        .with_signer(chain.accounts().settlers[0].clone())
-        .build()
+    let settler = chain.accounts().settlers[0].clone();
+    let exact = ExactEvmFacilitator::connect(chain.rpc_url().as_str(), [settler])
         .await
         .unwrap();
-    let facilitator = LocalFacilitator::builder()
-        .with_scheme(ExactEvmFacilitator::new(Arc::new(evm)))
-        .build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let facilitator = LocalFacilitator::builder().with_scheme(exact).build();
+    let port = coinslot_testkit::Loopback::bind().await.unwrap();
     let offer = coinslot_testkit::exact_requirements(chain.accounts().payee.address(), 1000);
-    let layer = PaymentLayer::builder(facilitator, url.clone())
+    let layer = PaymentLayer::builder(facilitator, port.url())
         .with_route(PaidRoute::get("/weather").accepts(offer))
         .build()
         .unwrap();
@@ -34,8 +28,7 @@ async fn server(chain: &LocalChain) -> String {
             axum::routing::get(|| async { axum::Json(serde_json::json!({"weather": "sunny"})) }),
         )
         .layer(layer);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    port.serve(app)
 }
 
 async fn run(envs: &[(&str, String)]) -> (Option<i32>, Value) {

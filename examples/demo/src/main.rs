@@ -17,10 +17,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use alloy::primitives::{Address, U256};
-use alloy::signers::local::PrivateKeySigner;
-use coinslot_core::{PaymentRequired, TokenAmount};
-use coinslot_stacks::PrivateKey;
+use coinslot::evm::alloy::primitives::{Address, U256};
+use coinslot::evm::alloy::signers::local::PrivateKeySigner;
+use coinslot::stacks::PrivateKey;
+use coinslot::{PaymentRequired, TokenAmount};
 use coinslot_testkit::stacks::{Funds, StacksDevnet};
 use coinslot_testkit::{LocalChain, ServiceProcess, USDC_DECIMALS};
 use serde_json::Value;
@@ -43,7 +43,7 @@ async fn main() {
 }
 
 fn key_hex(signer: &PrivateKeySigner) -> String {
-    alloy::hex::encode_prefixed(signer.to_bytes())
+    coinslot::evm::alloy::hex::encode_prefixed(signer.to_bytes())
 }
 
 fn usdc(amount: U256) -> String {
@@ -207,7 +207,7 @@ const STACKS_CALLS: [&str; 3] = [
 
 /// A Stacks key from a name: the same in every run.
 fn stacks_key(name: &str) -> Result<PrivateKey, String> {
-    PrivateKey::from_bytes(&alloy::primitives::keccak256(name.as_bytes()).0)
+    PrivateKey::from_bytes(&coinslot::evm::alloy::primitives::keccak256(name.as_bytes()).0)
         .map_err(|e| e.to_string())
 }
 

@@ -25,16 +25,16 @@
 
 use std::net::SocketAddr;
 
-use alloy::primitives::Address;
 use axum::extract::{Extension, Query};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use coinslot_core::{Network, PaymentRequirements, Price, TokenAmount};
-use coinslot_evm::exact::Eip3009Token;
-use coinslot_facilitator::HttpFacilitator;
-use coinslot_stacks::exact::{Sip010Token, StacksAsset, stacks_requirements};
-use coinslot_stacks::network::StacksNetwork;
-use coinslot_tower::{PaidRoute, PaymentLayer, Rejection, VerifiedPayment};
+use coinslot::evm::alloy::primitives::Address;
+use coinslot::evm::exact::Eip3009Token;
+use coinslot::facilitator::HttpFacilitator;
+use coinslot::stacks::exact::{Sip010Token, StacksAsset, stacks_requirements};
+use coinslot::stacks::network::StacksNetwork;
+use coinslot::tower::{PaidRoute, PaymentLayer, Rejection, VerifiedPayment};
+use coinslot::{Network, PaymentRequirements, Price, TokenAmount};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
@@ -84,7 +84,7 @@ async fn run() -> Result<(), String> {
     };
     let stacks = match env("STACKS_PAYEE_ADDRESS") {
         Some(payee) => {
-            let address: coinslot_stacks::StacksAddress = payee
+            let address: coinslot::stacks::StacksAddress = payee
                 .parse()
                 .map_err(|e| format!("STACKS_PAYEE_ADDRESS: {e}"))?;
             let network = if address.is_mainnet() {
@@ -154,8 +154,9 @@ async fn run() -> Result<(), String> {
 
 /// What names a payment for the paywall's replay guard, whatever its encoding: EIP-3009 by
 /// token, payer and nonce; Stacks by payer and account nonce.
-fn payment_id(request: &coinslot_core::VerifyRequest) -> Option<coinslot_core::PaymentId> {
-    coinslot_evm::exact::payment_id(request).or_else(|| coinslot_stacks::exact::payment_id(request))
+fn payment_id(request: &coinslot::VerifyRequest) -> Option<coinslot::PaymentId> {
+    coinslot::evm::exact::payment_id(request)
+        .or_else(|| coinslot::stacks::exact::payment_id(request))
 }
 
 /// The routes and their prices.
@@ -222,7 +223,7 @@ fn app(
                         let mut offer = per_word.clone();
                         Box::pin(async move {
                             let count = count?;
-                            let total = offer.amount.as_u256() * coinslot_core::U256::from(count);
+                            let total = offer.amount.as_u256() * coinslot::U256::from(count);
                             offer.amount = TokenAmount::from(total);
                             Ok(vec![offer])
                         })
@@ -236,7 +237,7 @@ fn app(
     }
     if stacks.is_some() {
         // x402-stacks v1 clients send the bare transaction hex in X-PAYMENT.
-        paywall = paywall.with_raw_payment(coinslot_stacks::exact::raw_payment);
+        paywall = paywall.with_raw_payment(coinslot::stacks::exact::raw_payment);
         for (path, asset, price) in [
             ("/exact/stacks/stx", StacksAsset::Stx, "0.001"),
             ("/exact/stacks/sbtc", StacksAsset::Sip010(sbtc), "0.000001"),

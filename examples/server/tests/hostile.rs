@@ -8,13 +8,13 @@
 
 use std::path::PathBuf;
 
-use alloy::primitives::{Address, B256, U256};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use coinslot_core::limits::{MAX_HEADER_JSON_LEN, MAX_RESOURCE_URL_LEN};
-use coinslot_core::v1::PaymentPayloadV1;
-use coinslot_core::{PaymentPayload, PaymentRequired, PaymentRequirements, SchemeClient as _};
-use coinslot_evm::exact::ExactEvmClient;
+use coinslot::evm::alloy::primitives::{Address, B256, U256};
+use coinslot::evm::exact::ExactEvmClient;
+use coinslot::limits::{MAX_HEADER_JSON_LEN, MAX_RESOURCE_URL_LEN};
+use coinslot::v1::PaymentPayloadV1;
+use coinslot::{PaymentPayload, PaymentRequired, PaymentRequirements, SchemeClient as _};
 use coinslot_testkit::{Hostile, LocalChain, ServiceProcess, USDC, exact_requirements};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -57,7 +57,8 @@ impl Stack {
         for hostile in [Hostile::BurnsAllGas, Hostile::InvalidOpcode] {
             chain.place_hostile(hostile).await.unwrap();
         }
-        let key = alloy::hex::encode_prefixed(chain.accounts().settlers[0].to_bytes());
+        let key =
+            coinslot::evm::alloy::hex::encode_prefixed(chain.accounts().settlers[0].to_bytes());
         let facilitator = ServiceProcess::start(
             facilitator_binary(),
             &[
@@ -94,7 +95,7 @@ impl Stack {
     }
 
     async fn ledger(&self) -> Ledger {
-        use alloy::providers::Provider as _;
+        use coinslot::evm::alloy::providers::Provider as _;
         let accounts = self.chain.accounts();
         let nonce = self
             .chain
@@ -438,7 +439,7 @@ async fn the_facilitator_refuses_what_it_should_not_pay_gas_for_and_reads_any_be
     let stack = Stack::start().await;
     let accounts = stack.chain.accounts();
     let client = ExactEvmClient::new(accounts.payer.clone());
-    let request = |offer: &coinslot_core::PaymentRequirements, payment: &PaymentPayload| json!({"x402Version": 2, "paymentPayload": payment, "paymentRequirements": offer});
+    let request = |offer: &coinslot::PaymentRequirements, payment: &PaymentPayload| json!({"x402Version": 2, "paymentPayload": payment, "paymentRequirements": offer});
     let before = stack.ledger().await;
 
     // Zero value, and a payment to oneself.

@@ -1,32 +1,21 @@
 //! The server as the end-to-end suite drives it: the binary, configured by environment, in
 //! front of a facilitator on the local chain.
 
-use std::sync::Arc;
-
-use coinslot_core::PaymentRequired;
-use coinslot_evm::EvmChain;
-use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
-use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
-use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
+use coinslot::PaymentRequired;
+use coinslot::evm::exact::{ExactEvmClient, ExactEvmFacilitator};
+use coinslot::facilitator::{FacilitatorApi, LocalFacilitator};
+use coinslot::reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
 use coinslot_testkit::{LocalChain, ServiceProcess};
 
 async fn facilitator(chain: &LocalChain) -> String {
-    let evm = EvmChain::builder(chain.provider().clone())
-        .with_signer(chain.accounts().settlers[0].clone())
-        .build()
+    let settler = chain.accounts().settlers[0].clone();
+    let exact = ExactEvmFacilitator::connect(chain.rpc_url().as_str(), [settler])
         .await
         .unwrap();
-    let local = LocalFacilitator::builder()
-        .with_scheme(ExactEvmFacilitator::new(Arc::new(evm)))
-        .build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, FacilitatorApi::new(local).into_router())
-            .await
-            .unwrap()
-    });
-    url
+    let local = LocalFacilitator::builder().with_scheme(exact).build();
+    coinslot_testkit::serve(FacilitatorApi::new(local).into_router())
+        .await
+        .unwrap()
 }
 
 /// The payer's client, paying up to a cent a request in the local USDC.
@@ -108,7 +97,7 @@ async fn serves_free_fixed_and_dynamic_routes_and_closes() {
     assert_eq!(words["paid"], "700");
     assert_eq!(
         chain.usdc_balance(payee).await.unwrap() - before,
-        alloy::primitives::U256::from(700)
+        coinslot::evm::alloy::primitives::U256::from(700)
     );
 
     assert_eq!(
@@ -141,7 +130,7 @@ fn a_missing_payee_is_a_clear_error() {
 /// the reference servers send, not a v1 body that offers nothing.
 #[tokio::test]
 async fn a_402_without_a_v1_offer_carries_the_v2_challenge_in_its_body() {
-    let payee = coinslot_stacks::PrivateKey::from_bytes(&[3; 32])
+    let payee = coinslot::stacks::PrivateKey::from_bytes(&[3; 32])
         .unwrap()
         .address(false)
         .to_string();
@@ -172,7 +161,9 @@ async fn a_402_without_a_v1_offer_carries_the_v2_challenge_in_its_body() {
 #[tokio::test]
 async fn our_client_pays_the_server_in_front_of_the_python_reference_facilitator() {
     let chain = LocalChain::start().await.unwrap();
-    let key = alloy::primitives::hex::encode_prefixed(chain.accounts().settlers[0].to_bytes());
+    let key = coinslot::evm::alloy::primitives::hex::encode_prefixed(
+        chain.accounts().settlers[0].to_bytes(),
+    );
     let facilitator =
         coinslot_testkit::reference::python_reference_facilitator(chain.rpc_url().as_ref(), &key)
             .unwrap();
@@ -196,6 +187,6 @@ async fn our_client_pays_the_server_in_front_of_the_python_reference_facilitator
     assert_eq!(response.status(), 200);
     assert_eq!(
         chain.usdc_balance(payee).await.unwrap(),
-        alloy::primitives::U256::from(1000)
+        coinslot::evm::alloy::primitives::U256::from(1000)
     );
 }

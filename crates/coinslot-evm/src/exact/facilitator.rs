@@ -4,16 +4,16 @@ use std::sync::Arc;
 
 use alloy::primitives::Address;
 use coinslot_core::{
-    BoxFuture, Network, PaymentId, Result, SchemeFacilitator, SettleRequest, SettleResponse,
-    VerifyRequest, VerifyResponse,
+    BoxFuture, Network, PaymentId, Refusal, Result, SchemeFacilitator, SettleRequest,
+    SettleResponse, VerifyRequest, VerifyResponse,
 };
 
 use super::SCHEME;
 use super::settle;
+use super::signature::PayerSignature;
+use super::simulate;
 use super::types::ExactEvmPayload;
-use super::verify::{
-    self, Parts, PayerSignature, Policy, Refusal, Verified, claimed_payer, unix_now,
-};
+use super::verify::{self, Policy, Verified, claimed_payer, parts_of, unix_now};
 use crate::chain::EvmChain;
 
 /// Verifies and settles `exact` EIP-3009 payments on the chain of an [`EvmChain`].
@@ -56,6 +56,29 @@ impl ExactEvmFacilitator {
         self
     }
 
+    /// `exact` on the chain at `rpc_url`, settling with `keys`, in one call: the node is asked
+    /// its chain id; the defaults hold for the rest (see [`EvmChain`] and [`crate::EvmChainBuilder`]
+    /// to set a gas price cap, a receipt timeout or gas caps).
+    ///
+    /// ```no_run
+    /// # async fn f() -> coinslot_core::Result<()> {
+    /// use coinslot_evm::alloy::signers::local::PrivateKeySigner;
+    /// use coinslot_evm::exact::ExactEvmFacilitator;
+    ///
+    /// let key: PrivateKeySigner = std::env::var("EVM_PRIVATE_KEY").unwrap().parse().unwrap();
+    /// let exact = ExactEvmFacilitator::connect("https://sepolia.base.org", [key]).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "http")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+    pub async fn connect<S>(rpc_url: &str, keys: impl IntoIterator<Item = S>) -> Result<Self>
+    where
+        S: alloy::network::TxSigner<alloy::primitives::Signature> + Send + Sync + 'static,
+    {
+        let chain = EvmChain::http(rpc_url)?.with_signers(keys).build().await?;
+        Ok(Self::new(Arc::new(chain)))
+    }
+
     /// Accepts ERC-6492 signatures of wallets that `factory` deploys. Settling such a payment
     /// first deploys the wallet, at the facilitator's expense, so only factories you trust to
     /// deploy cheaply and honestly belong here; any other factory is refused with
@@ -82,10 +105,13 @@ impl ExactEvmFacilitator {
     /// transfer's simulation are read from the chain by `verify`. Use it to refuse bad
     /// payments cheaply before any RPC.
     pub fn verify_local(&self, request: &VerifyRequest) -> Option<VerifyResponse> {
-        let checked = match Parts::of(request) {
-            Ok(parts) => {
-                verify::check_payment_locally(&self.chain, &self.policy, &parts, unix_now())?
-            }
+        let checked = match parts_of(request) {
+            Ok(parts) => verify::check_payment_locally(
+                self.chain.chain_id(),
+                &self.policy,
+                &parts,
+                unix_now(),
+            )?,
             Err(refusal) => Err(refusal),
         };
         Some(match checked {
@@ -96,7 +122,7 @@ impl ExactEvmFacilitator {
 
     /// Every check of `verify`: the local ones, then the chain's state and a simulation.
     async fn check(&self, request: &VerifyRequest) -> Result<Result<Verified, Refusal>> {
-        let parts = match Parts::of(request) {
+        let parts = match parts_of(request) {
             Ok(parts) => parts,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -106,7 +132,7 @@ impl ExactEvmFacilitator {
                 Err(refusal) => return Ok(Err(refusal)),
             };
         Ok(
-            match verify::check_chain(&self.chain, &verified, &parts.requirements).await? {
+            match simulate::check_chain(&self.chain, &verified, &parts.requirements).await? {
                 Ok(()) => Ok(verified),
                 Err(refusal) => Err(refusal),
             },
@@ -122,14 +148,10 @@ impl ExactEvmFacilitator {
         request: &SettleRequest,
         network: Network,
     ) -> Result<SettleResponse> {
-        let refused = |refusal| {
-            Ok(settle::refused(
-                refusal,
-                network.clone(),
-                claimed_payer(request.payload()),
-            ))
+        let refused = |refusal: Refusal| {
+            Ok(refusal.into_settle(network.clone(), claimed_payer(request.payload())))
         };
-        let parts = match Parts::of(request) {
+        let parts = match parts_of(request) {
             Ok(parts) => parts,
             Err(refusal) => return refused(refusal),
         };
@@ -138,11 +160,11 @@ impl ExactEvmFacilitator {
                 Ok(verified) => verified,
                 Err(refusal) => return refused(refusal),
             };
-        if let Err(refusal) = verify::check_asset(&self.chain, verified.asset).await? {
+        if let Err(refusal) = simulate::check_asset(&self.chain, verified.asset).await? {
             return refused(refusal);
         }
         if let PayerSignature::Counterfactual(_) = &verified.signature
-            && let Err(refusal) = verify::check_state(&self.chain, &verified).await?
+            && let Err(refusal) = simulate::check_state(&self.chain, &verified).await?
         {
             return refused(refusal);
         }
@@ -216,11 +238,7 @@ impl SchemeFacilitator for ExactEvmFacilitator {
 
 /// The answer to a refused payment, naming the payer the payload claims.
 fn invalid(refusal: Refusal, request: &VerifyRequest) -> VerifyResponse {
-    let response = VerifyResponse::invalid(refusal.reason, claimed_payer(request.payload()));
-    match refusal.message {
-        Some(message) => response.with_message(message),
-        None => response,
-    }
+    refusal.into_verify(claimed_payer(request.payload()))
 }
 
 /// The [`PaymentId`] of an `exact` EIP-3009 payment whatever its encoding: network, token,
@@ -244,7 +262,7 @@ pub fn payment_id(request: &VerifyRequest) -> Option<PaymentId> {
 
 /// The token and the EIP-3009 payload of a request, when both parse.
 fn asset_and_payload(request: &VerifyRequest) -> Option<(Address, ExactEvmPayload)> {
-    let asset = Parts::of(request)
+    let asset = parts_of(request)
         .ok()?
         .requirements
         .asset

@@ -18,6 +18,8 @@ mod facilitator;
 mod offer;
 mod settle;
 mod sign;
+mod signature;
+mod simulate;
 mod types;
 mod verify;
 

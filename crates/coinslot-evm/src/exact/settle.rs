@@ -8,25 +8,16 @@ use alloy::rpc::types::{Filter, TransactionReceipt};
 use alloy::sol_types::{SolCall as _, SolEvent as _};
 use coinslot_core::{ErrorReason, Network, Result, SettleResponse};
 
+use super::signature::PayerSignature;
+use super::simulate::{check_state, reason_for_revert};
 use super::types::Authorization;
-use super::verify::{
-    PayerSignature, Refusal, Verified, check_state, reason_for_revert, transfer_calldata,
-};
+use super::verify::{Verified, transfer_calldata};
 use crate::chain::{ChainFailure, EvmChain};
 use crate::contracts::IEip3009Token;
 
 /// How far back [`find_transfer`] looks for the `AuthorizationUsed` event of a payment sent
 /// before: settlements are confirmed within minutes, and nodes cap `eth_getLogs` ranges.
 const LOOKBACK_BLOCKS: u64 = 5_000;
-
-/// A refusal as a settlement answer.
-pub(super) fn refused(refusal: Refusal, network: Network, payer: Option<String>) -> SettleResponse {
-    let response = SettleResponse::failure(refusal.reason, network, payer);
-    match refusal.message {
-        Some(message) => response.with_message(message),
-        None => response,
-    }
-}
 
 /// Sends a verified payment and waits for it.
 pub(super) async fn send(
@@ -87,7 +78,7 @@ pub(super) async fn send(
             // Nothing was sent. Say why from the state the transfer depends on (the nonce
             // used, the balance short), as verify would; else from the token's revert.
             if let Err(refusal) = check_state(chain, verified).await? {
-                return Ok(refused(refusal, network, Some(payer)));
+                return Ok(refusal.into_settle(network, Some(payer)));
             }
             let reason = reason_for_revert(
                 message.as_deref(),

@@ -2,25 +2,27 @@
 //! reference order, each failure with its reason string.
 //!
 //! The local checks come first and cost no RPC for a key-signed payment: scheme, network, the
-//! EIP-712 domain in `extra`, the payload's shape, the signature (ECDSA recovering `from`,
-//! low-s), `to == payTo`, `validBefore ≥ now + 6`, `validAfter ≤ now`, `value == amount`,
-//! the asset, and that the payer is not the payee. A contract wallet's signature needs one
-//! `eth_call` (ERC-1271). Then the chain:
-//! the asset holds code (read once), and an `eth_call` of the transfer itself; when that
-//! fails, the nonce's state (`authorizationState`) and the payer's balance say why.
+//! EIP-712 domain in `extra`, the payload's shape, the signature ([`signature`](super::signature):
+//! ECDSA recovering `from`, low-s), `to == payTo`, that the payer is not the payee,
+//! `validBefore ≥ now + 6`, `validAfter ≤ now`, `value == amount`, and the asset. A contract
+//! wallet's signature needs one `eth_call` (ERC-1271). Then the chain
+//! ([`simulate`](super::simulate)): the asset holds code, and an `eth_call` of the transfer
+//! itself; when that fails, the nonce's state and the payer's balance say why.
 
-use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::sol_types::{Eip712Domain, SolCall as _, SolStruct as _};
-use coinslot_core::{ErrorReason, JsonObject, PaymentRequirements, Result, VerifyRequest};
+use coinslot_core::{
+    ErrorReason, JsonObject, Network, PaymentParts, Refusal, Result, VerifyRequest,
+};
 
 use super::SCHEME;
 use super::erc6492;
+use super::signature::{PayerSignature, check_signature, ecdsa_signer};
 use super::types::{ExactEvmPayload, TransferWithAuthorization};
-use crate::chain::{ChainFailure, EvmChain};
-use crate::contracts::{ERC1271_MAGIC, IEip3009Token, IErc1271};
+use crate::chain::EvmChain;
+use crate::contracts::IEip3009Token;
 
 /// Seconds an authorization must still be valid for at verification: time for the settlement
 /// to be mined (the reference's block buffer).
@@ -43,87 +45,15 @@ pub(super) struct Verified {
     pub(super) signature: PayerSignature,
 }
 
-/// How the payer signed, which decides the form of `transferWithAuthorization` to call.
-#[derive(Debug)]
-pub(super) enum PayerSignature {
-    /// A key's 65-byte ECDSA signature, sent in the `(v, r, s)` form.
-    Ecdsa { v: u8, r: B256, s: B256 },
-    /// A deployed contract wallet's signature, checked with ERC-1271, sent as `bytes`.
-    Contract(Bytes),
-    /// A wallet that its factory has yet to deploy (ERC-6492): deploy, then send `inner`.
-    Counterfactual(erc6492::Wrapped),
-}
-
-/// Why a payment is refused.
-#[derive(Debug)]
-pub(super) struct Refusal {
-    pub(super) reason: ErrorReason,
-    pub(super) message: Option<String>,
-}
-
-impl Refusal {
-    pub(super) const fn new(reason: ErrorReason) -> Self {
-        Self {
-            reason,
-            message: None,
-        }
-    }
-
-    pub(super) fn with(reason: ErrorReason, message: impl Into<String>) -> Self {
-        Self {
-            reason,
-            message: Some(message.into()),
-        }
-    }
-}
-
 /// A check's outcome: a refusal, or a failure of the node (which says nothing of the payment).
 pub(super) type Checked<T> = Result<Result<T, Refusal>>;
 
-/// The parts of a v1 or v2 request that `exact` looks at.
-pub(super) struct Parts<'a> {
-    accepted_scheme: &'a str,
-    accepted_network: &'a str,
-    accepted_asset: Option<&'a str>,
-    pub(super) requirements: Cow<'a, PaymentRequirements>,
-    requirements_network: &'a str,
-    pub(super) payload: &'a JsonObject,
-}
-
-impl<'a> Parts<'a> {
-    /// Splits a request; a v1 requirement whose network name is unknown is refused.
-    pub(super) fn of(request: &'a VerifyRequest) -> Result<Self, Refusal> {
-        match request {
-            VerifyRequest::V2 {
-                payment_payload,
-                payment_requirements,
-            } => Ok(Self {
-                accepted_scheme: &payment_payload.accepted.scheme,
-                accepted_network: payment_payload.accepted.network.as_str(),
-                accepted_asset: Some(&payment_payload.accepted.asset),
-                requirements: Cow::Borrowed(payment_requirements),
-                requirements_network: payment_requirements.network.as_str(),
-                payload: &payment_payload.payload,
-            }),
-            VerifyRequest::V1 {
-                payment_payload,
-                payment_requirements,
-            } => {
-                let (requirements, _) = payment_requirements.to_v2().map_err(|e| {
-                    Refusal::with(ErrorReason::InvalidExactEvmNetworkMismatch, e.to_string())
-                })?;
-                Ok(Self {
-                    accepted_scheme: &payment_payload.scheme,
-                    accepted_network: &payment_payload.network,
-                    accepted_asset: None,
-                    requirements: Cow::Owned(requirements),
-                    requirements_network: &payment_requirements.network,
-                    payload: &payment_payload.payload,
-                })
-            }
-            _ => Err(Refusal::new(ErrorReason::InvalidX402Version)),
-        }
-    }
+/// The request seen one way whatever its version; a v1 requirement whose network name is
+/// unknown is refused.
+pub(super) fn parts_of(request: &VerifyRequest) -> Result<PaymentParts<'_>, Refusal> {
+    request
+        .parts()
+        .map_err(|e| Refusal::with(ErrorReason::InvalidExactEvmNetworkMismatch, e.to_string()))
 }
 
 /// The payer named by a payload, read leniently so that even a refusal of a malformed
@@ -147,10 +77,10 @@ pub(super) fn unix_now() -> u64 {
 pub(super) async fn check_payment(
     chain: &EvmChain,
     policy: &Policy,
-    parts: &Parts<'_>,
+    parts: &PaymentParts<'_>,
     now: u64,
 ) -> Checked<Verified> {
-    let terms = match check_terms(chain, policy, parts) {
+    let terms = match check_terms(chain.chain_id(), policy, parts) {
         Ok(terms) => terms,
         Err(refusal) => return Ok(Err(refusal)),
     };
@@ -178,12 +108,12 @@ pub(super) async fn check_payment(
 /// `None` when the signature is not a key's signature of `from` (a contract wallet's, which
 /// only the chain can check).
 pub(super) fn check_payment_locally(
-    chain: &EvmChain,
+    chain_id: u64,
     policy: &Policy,
-    parts: &Parts<'_>,
+    parts: &PaymentParts<'_>,
     now: u64,
 ) -> Option<Result<Address, Refusal>> {
-    let terms = match check_terms(chain, policy, parts) {
+    let terms = match check_terms(chain_id, policy, parts) {
         Ok(terms) => terms,
         Err(refusal) => return Some(Err(refusal)),
     };
@@ -209,17 +139,16 @@ struct Terms {
 }
 
 /// Scheme, network, EIP-712 domain, payload shape, addresses and the operator's assets.
-fn check_terms(chain: &EvmChain, policy: &Policy, parts: &Parts<'_>) -> Result<Terms, Refusal> {
+fn check_terms(chain_id: u64, policy: &Policy, parts: &PaymentParts<'_>) -> Result<Terms, Refusal> {
+    let network = Network::eip155(chain_id);
     let requirements = &parts.requirements;
-    if parts.accepted_scheme != SCHEME || requirements.scheme != SCHEME {
+    if parts.scheme != SCHEME || requirements.scheme != SCHEME {
         return Err(Refusal::new(ErrorReason::InvalidExactEvmScheme));
     }
-    if parts.accepted_network != parts.requirements_network
-        || requirements.network != chain.network()
-    {
+    if parts.network != parts.requirements_network || requirements.network != network {
         return Err(Refusal::with(
             ErrorReason::InvalidExactEvmNetworkMismatch,
-            format!("this facilitator settles on {}", chain.network()),
+            format!("this facilitator settles on {network}"),
         ));
     }
     let extra = requirements.extra.as_ref();
@@ -264,7 +193,7 @@ fn check_terms(chain: &EvmChain, policy: &Policy, parts: &Parts<'_>) -> Result<T
     let domain = Eip712Domain::new(
         Some(name.to_owned().into()),
         Some(version.to_owned().into()),
-        Some(U256::from(chain.chain_id())),
+        Some(U256::from(chain_id)),
         Some(asset),
         None,
     );
@@ -279,7 +208,7 @@ fn check_terms(chain: &EvmChain, policy: &Policy, parts: &Parts<'_>) -> Result<T
 
 /// What the signed authorization says against the requirement: recipient, time window, value
 /// and the asset the payer accepted.
-fn check_authorization(terms: &Terms, parts: &Parts<'_>, now: u64) -> Result<(), Refusal> {
+fn check_authorization(terms: &Terms, parts: &PaymentParts<'_>, now: u64) -> Result<(), Refusal> {
     let authorization = &terms.payload.authorization;
     let requirements = &parts.requirements;
     if authorization.to != terms.pay_to {
@@ -311,7 +240,7 @@ fn check_authorization(terms: &Terms, parts: &Parts<'_>, now: u64) -> Result<(),
             ),
         ));
     }
-    if let Some(accepted) = parts.accepted_asset
+    if let Some(accepted) = parts.accepted.map(|offer| offer.asset.as_str())
         && accepted.parse::<Address>().ok() != Some(terms.asset)
     {
         return Err(Refusal::with(
@@ -323,112 +252,6 @@ fn check_authorization(terms: &Terms, parts: &Parts<'_>, now: u64) -> Result<(),
         ));
     }
     Ok(())
-}
-
-/// Decides whose signature this is: a key's (recovered locally), a deployed wallet's (ERC-1271)
-/// or an undeployed wallet's (ERC-6492).
-async fn check_signature(
-    chain: &EvmChain,
-    erc6492_factories: &[Address],
-    hash: B256,
-    from: Address,
-    signature: &Bytes,
-) -> Checked<PayerSignature> {
-    if erc6492::is_wrapped(signature) {
-        let Some(wrapped) = erc6492::Wrapped::decode(signature) else {
-            return Ok(Err(Refusal::new(
-                ErrorReason::InvalidExactEvmFailedToParseSignature,
-            )));
-        };
-        if chain.is_contract(from).await? {
-            // Already deployed: the wrapper is only a hint, the inner signature is the wallet's.
-            return erc1271(chain, hash, from, wrapped.signature).await;
-        }
-        if !erc6492_factories.contains(&wrapped.factory) {
-            return Ok(Err(Refusal::with(
-                ErrorReason::Eip6492FactoryNotAllowed,
-                format!("factory {} is not allowed", wrapped.factory),
-            )));
-        }
-        return Ok(
-            match erc6492::check_undeployed(chain, hash, from, &wrapped).await? {
-                true => Ok(PayerSignature::Counterfactual(wrapped)),
-                false => Err(Refusal::with(
-                    ErrorReason::InvalidExactEvmSignature,
-                    "the undeployed wallet does not accept this signature",
-                )),
-            },
-        );
-    }
-    let ecdsa = ecdsa_signer(hash, signature);
-    if let Some((signer, v, r, s)) = ecdsa
-        && signer == from
-    {
-        return Ok(Ok(PayerSignature::Ecdsa { v, r, s }));
-    }
-    if chain.is_contract(from).await? {
-        return erc1271(chain, hash, from, signature.clone()).await;
-    }
-    Ok(Err(match (signature.len(), ecdsa) {
-        (65, Some((signer, ..))) => Refusal::with(
-            ErrorReason::InvalidExactEvmSignature,
-            format!("signed by {signer}, not by {from}"),
-        ),
-        (65, None) => Refusal::with(
-            ErrorReason::InvalidExactEvmSignature,
-            "not a canonical ECDSA signature (high s or a bad v)",
-        ),
-        _ => Refusal::new(ErrorReason::InvalidExactEvmPayloadUndeployedSmartWallet),
-    }))
-}
-
-/// The signer of a canonical 65-byte `r ‖ s ‖ v` signature: low s (EIP-2), `v` of 27 or 28
-/// (0 and 1 are read as the same parities). Returns `v` as the token expects it (27 or 28).
-fn ecdsa_signer(hash: B256, signature: &[u8]) -> Option<(Address, u8, B256, B256)> {
-    let bytes: &[u8; 65] = signature.try_into().ok()?;
-    let parity = match bytes[64] {
-        0 | 27 => false,
-        1 | 28 => true,
-        _ => return None,
-    };
-    let parsed = alloy::primitives::Signature::from_bytes_and_parity(&bytes[..64], parity);
-    if parsed.normalize_s().is_some() {
-        return None;
-    }
-    let signer = crate::recovery::signer(&hash, &parsed)?;
-    Some((
-        signer,
-        27 + u8::from(parity),
-        B256::from_slice(&bytes[..32]),
-        B256::from_slice(&bytes[32..64]),
-    ))
-}
-
-/// Asks the wallet at `from` whether `signature` is its own (ERC-1271).
-async fn erc1271(
-    chain: &EvmChain,
-    hash: B256,
-    from: Address,
-    signature: Bytes,
-) -> Checked<PayerSignature> {
-    let call = IErc1271::isValidSignatureCall {
-        hash,
-        signature: signature.clone(),
-    };
-    let gas = chain.gas_caps().signature;
-    let accepted = match chain.call(from, call.abi_encode().into(), gas).await {
-        Ok(output) => output.len() >= 4 && output[..4] == ERC1271_MAGIC,
-        Err(ChainFailure::Node(error)) => return Err(error),
-        Err(_) => false,
-    };
-    Ok(if accepted {
-        Ok(PayerSignature::Contract(signature))
-    } else {
-        Err(Refusal::with(
-            ErrorReason::InvalidExactEvmSignature,
-            format!("the wallet at {from} does not accept the signature (ERC-1271)"),
-        ))
-    })
 }
 
 /// The calldata of `transferWithAuthorization` for a verified payment.
@@ -465,175 +288,195 @@ pub(super) fn transfer_calldata(verified: &Verified) -> Bytes {
     }
 }
 
-/// The asset holds code (cached once seen): a transfer "sent" to an account without code
-/// succeeds and moves nothing.
-pub(super) async fn check_asset(chain: &EvmChain, asset: Address) -> Checked<()> {
-    Ok(if chain.is_contract(asset).await? {
-        Ok(())
-    } else {
-        Err(Refusal::new(ErrorReason::AssetNotDeployedContract))
-    })
-}
+/// The rules alone, without a chain: a key-signed payment is decided by the local checks.
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::address;
+    use alloy::signers::SignerSync as _;
+    use alloy::signers::local::PrivateKeySigner;
+    use coinslot_core::{PaymentPayload, PaymentRequirements};
 
-/// The chain checks of `verify`: the asset is a contract, then the transfer itself in an
-/// `eth_call`, which fails if the nonce is used or the balance is short. The state those
-/// depend on ([`check_state`]) is read only to say why a transfer fails: a valid payment
-/// costs one call.
-pub(super) async fn check_chain(
-    chain: &EvmChain,
-    verified: &Verified,
-    requirements: &PaymentRequirements,
-) -> Checked<()> {
-    let asset = verified.asset;
-    if let Err(refusal) = check_asset(chain, asset).await? {
-        return Ok(Err(refusal));
-    }
-    let simulated = match &verified.signature {
-        PayerSignature::Counterfactual(wrapped) => {
-            erc6492::simulate_undeployed(chain, wrapped, asset, transfer_calldata(verified)).await
-        }
-        _ => chain
-            .call(
-                asset,
-                transfer_calldata(verified),
-                chain.gas_caps().transfer,
-            )
-            .await
-            .map(drop),
-    };
-    match simulated {
-        Ok(()) => Ok(Ok(())),
-        Err(ChainFailure::Node(error)) => Err(error),
-        Err(ChainFailure::Execution(message)) => {
-            if let Err(refusal) = check_state(chain, verified).await? {
-                return Ok(Err(refusal));
-            }
-            let reason = match domain_mismatch(chain, asset, requirements).await? {
-                Some(reason) => reason,
-                None => reason_for_revert(
-                    message.as_deref(),
-                    ErrorReason::InvalidExactEvmTransactionSimulationFailed,
-                ),
-            };
-            Ok(Err(Refusal { reason, message }))
-        }
-        // A call has no gas price: this cannot come from a simulation.
-        Err(ChainFailure::GasPriceAboveCap { .. }) => Ok(Ok(())),
-    }
-}
+    use super::*;
+    use crate::exact::types::Authorization;
 
-/// The state a transfer depends on, in one concurrent round: the nonce unused
-/// (`authorizationState`) and the balance covering the value.
-pub(super) async fn check_state(chain: &EvmChain, verified: &Verified) -> Checked<()> {
-    let a = &verified.payload.authorization;
-    let gas = chain.gas_caps().read;
-    let read = |input: Vec<u8>| chain.call(verified.asset, input.into(), gas);
-    let (used, balance) = futures_util::join!(
-        read(
-            IEip3009Token::authorizationStateCall {
-                authorizer: a.from,
-                nonce: a.nonce,
-            }
-            .abi_encode()
-        ),
-        read(IEip3009Token::balanceOfCall { account: a.from }.abi_encode()),
-    );
-    match used {
-        Err(ChainFailure::Node(error)) => return Err(error),
-        Err(_) => {
-            return Ok(Err(Refusal::new(
-                ErrorReason::InvalidExactEvmEip3009NotSupported,
-            )));
-        }
-        Ok(output) => match IEip3009Token::authorizationStateCall::abi_decode_returns(&output) {
-            Ok(true) => {
-                return Ok(Err(Refusal::new(
-                    ErrorReason::InvalidExactEvmNonceAlreadyUsed,
-                )));
-            }
-            Ok(false) => {}
-            Err(_) => {
-                return Ok(Err(Refusal::new(
-                    ErrorReason::InvalidExactEvmEip3009NotSupported,
-                )));
-            }
-        },
-    }
-    match balance {
-        Err(ChainFailure::Node(error)) => Err(error),
-        Ok(output) => Ok(
-            match IEip3009Token::balanceOfCall::abi_decode_returns(&output) {
-                Ok(balance) if balance < a.value => Err(Refusal::with(
-                    ErrorReason::InvalidExactEvmInsufficientBalance,
-                    format!("balance {balance} is below {}", a.value),
-                )),
-                _ => Ok(()),
-            },
-        ),
-        Err(_) => Ok(Ok(())),
-    }
-}
+    const CHAIN_ID: u64 = 84532;
+    const USDC: Address = address!("0x036CbD53842c5426634e7929541eC2318f3dCF7e");
+    const PAY_TO: Address = address!("0x209693Bc6afc0C5328bA36FaF03C514EF312287C");
+    const NOW: u64 = 1_800_000_000;
 
-/// Whether the token's own EIP-712 name or version differs from `extra`: the usual reason a
-/// signature that verified here is refused by the token.
-async fn domain_mismatch(
-    chain: &EvmChain,
-    asset: Address,
-    requirements: &PaymentRequirements,
-) -> Result<Option<ErrorReason>> {
-    let extra = |field: &str| {
-        requirements
-            .extra
-            .as_ref()
-            .and_then(|e| e.get(field))
-            .and_then(|v| v.as_str())
-    };
-    let gas = chain.gas_caps().read;
-    let (name, version) = futures_util::join!(
-        chain.call(asset, IEip3009Token::nameCall {}.abi_encode().into(), gas),
-        chain.call(
-            asset,
-            IEip3009Token::versionCall {}.abi_encode().into(),
-            gas
-        ),
-    );
-    let read =
-        |result: Result<Bytes, ChainFailure>, decode: fn(&[u8]) -> Option<String>| match result {
-            Ok(output) => Ok(decode(&output)),
-            Err(ChainFailure::Node(error)) => Err(error),
-            Err(_) => Ok(None),
+    fn offer() -> PaymentRequirements {
+        serde_json::from_value(serde_json::json!({
+            "scheme": "exact", "network": "eip155:84532", "amount": "1000",
+            "asset": USDC.to_checksum(None), "payTo": PAY_TO.to_checksum(None),
+            "maxTimeoutSeconds": 60, "extra": {"name": "USDC", "version": "2"},
+        }))
+        .unwrap()
+    }
+
+    fn authorization(from: Address) -> Authorization {
+        Authorization {
+            from,
+            to: PAY_TO,
+            value: U256::from(1000),
+            valid_after: U256::ZERO,
+            valid_before: U256::from(NOW + 60),
+            nonce: B256::repeat_byte(7),
+        }
+    }
+
+    /// `authorization` signed by `key` under the offer's domain, for `offer`.
+    fn request(
+        key: &PrivateKeySigner,
+        authorization: Authorization,
+        offer: &PaymentRequirements,
+    ) -> VerifyRequest {
+        let domain = Eip712Domain::new(
+            Some("USDC".into()),
+            Some("2".into()),
+            Some(U256::from(CHAIN_ID)),
+            Some(USDC),
+            None,
+        );
+        let hash = TransferWithAuthorization::from(&authorization).eip712_signing_hash(&domain);
+        let signature = key.sign_hash_sync(&hash).unwrap().as_bytes().to_vec();
+        let payload = ExactEvmPayload {
+            signature: signature.into(),
+            authorization,
         };
-    let name = read(name, |o| {
-        IEip3009Token::nameCall::abi_decode_returns(o).ok()
-    })?;
-    let version = read(version, |o| {
-        IEip3009Token::versionCall::abi_decode_returns(o).ok()
-    })?;
-    Ok(if name.is_some() && name.as_deref() != extra("name") {
-        Some(ErrorReason::InvalidExactEvmTokenNameMismatch)
-    } else if version.is_some() && version.as_deref() != extra("version") {
-        Some(ErrorReason::InvalidExactEvmTokenVersionMismatch)
-    } else {
-        None
-    })
-}
+        let payload = serde_json::from_value(serde_json::to_value(payload).unwrap()).unwrap();
+        VerifyRequest::v2(
+            PaymentPayload::new(offer.clone(), payload, None),
+            offer.clone(),
+        )
+    }
 
-/// The reason for a revert string of an EIP-3009 token (USDC's wording), or `otherwise`.
-pub(super) fn reason_for_revert(message: Option<&str>, otherwise: ErrorReason) -> ErrorReason {
-    let Some(message) = message.map(str::to_ascii_lowercase) else {
-        return otherwise;
-    };
-    if message.contains("authorization is expired") {
-        ErrorReason::InvalidExactEvmPayloadAuthorizationValidBefore
-    } else if message.contains("authorization is not yet valid") {
-        ErrorReason::InvalidExactEvmPayloadAuthorizationValidAfter
-    } else if message.contains("authorization is used") {
-        ErrorReason::InvalidExactEvmNonceAlreadyUsed
-    } else if message.contains("exceeds balance") || message.contains("insufficient balance") {
-        ErrorReason::InvalidExactEvmInsufficientBalance
-    } else if message.contains("invalid signature") {
-        ErrorReason::InvalidExactEvmSignature
-    } else {
-        otherwise
+    fn decide(request: &VerifyRequest, policy: &Policy) -> Option<Result<Address, Refusal>> {
+        check_payment_locally(CHAIN_ID, policy, &parts_of(request).unwrap(), NOW)
+    }
+
+    fn refused(request: &VerifyRequest) -> ErrorReason {
+        match decide(request, &Policy::default()) {
+            Some(Err(refusal)) => refusal.reason,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_key_signed_payment_is_decided_without_the_chain() {
+        let key = PrivateKeySigner::random();
+        let request = request(&key, authorization(key.address()), &offer());
+        assert_eq!(
+            decide(&request, &Policy::default()).unwrap().unwrap(),
+            key.address()
+        );
+    }
+
+    #[test]
+    fn each_rule_refuses_with_its_reason() {
+        let key = PrivateKeySigner::random();
+        let from = key.address();
+        let with = |edit: &dyn Fn(&mut Authorization)| {
+            let mut a = authorization(from);
+            edit(&mut a);
+            request(&key, a, &offer())
+        };
+        let offered = |edit: &dyn Fn(&mut PaymentRequirements)| {
+            let mut o = offer();
+            edit(&mut o);
+            request(&key, authorization(from), &o)
+        };
+        let cases = [
+            (
+                with(&|a| a.to = Address::repeat_byte(9)),
+                ErrorReason::InvalidExactEvmRecipientMismatch,
+            ),
+            (
+                with(&|a| a.valid_before = U256::from(NOW + 5)),
+                ErrorReason::InvalidExactEvmPayloadAuthorizationValidBefore,
+            ),
+            (
+                with(&|a| a.valid_after = U256::from(NOW + 1)),
+                ErrorReason::InvalidExactEvmPayloadAuthorizationValidAfter,
+            ),
+            (
+                with(&|a| a.value = U256::from(999)),
+                ErrorReason::InvalidExactEvmPayloadAuthorizationValueMismatch,
+            ),
+            (
+                offered(&|o| o.scheme = "upto".into()),
+                ErrorReason::InvalidExactEvmScheme,
+            ),
+            (
+                offered(&|o| o.network = Network::base()),
+                ErrorReason::InvalidExactEvmNetworkMismatch,
+            ),
+            (
+                offered(&|o| o.extra = None),
+                ErrorReason::InvalidExactEvmMissingEip712Domain,
+            ),
+            (
+                offered(&|o| {
+                    o.extra
+                        .as_mut()
+                        .unwrap()
+                        .insert("assetTransferMethod".into(), "permit2".into());
+                }),
+                ErrorReason::UnsupportedPayloadType,
+            ),
+            (
+                offered(&|o| o.pay_to = "not an address".into()),
+                ErrorReason::InvalidPaymentRequirements,
+            ),
+        ];
+        for (request, reason) in cases {
+            assert_eq!(refused(&request), reason);
+        }
+        // A payment to oneself.
+        let mut to_self = offer();
+        to_self.pay_to = from.to_checksum(None);
+        let mut a = authorization(from);
+        a.to = from;
+        assert_eq!(
+            refused(&request(&key, a, &to_self)),
+            ErrorReason::InvalidPayment
+        );
+        // An asset the operator does not settle.
+        let policy = Policy {
+            assets: vec![Address::repeat_byte(1)],
+            ..Policy::default()
+        };
+        let request = request(&key, authorization(from), &offer());
+        assert!(matches!(
+            decide(&request, &policy),
+            Some(Err(Refusal {
+                reason: ErrorReason::InvalidPaymentRequirements,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn a_signature_that_is_not_the_payers_key_is_left_to_the_chain() {
+        // Signed by another key: perhaps a contract wallet's, which only the chain can check.
+        let key = PrivateKeySigner::random();
+        let stranger = PrivateKeySigner::random();
+        let request = request(&stranger, authorization(key.address()), &offer());
+        assert!(decide(&request, &Policy::default()).is_none());
+    }
+
+    #[test]
+    fn a_payload_that_is_not_eip3009_is_refused() {
+        let mut request = request(
+            &PrivateKeySigner::random(),
+            authorization(Address::ZERO),
+            &offer(),
+        );
+        if let VerifyRequest::V2 {
+            payment_payload, ..
+        } = &mut request
+        {
+            payment_payload.payload.remove("authorization");
+        }
+        assert_eq!(refused(&request), ErrorReason::InvalidPayload);
     }
 }

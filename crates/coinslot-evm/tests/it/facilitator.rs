@@ -628,17 +628,10 @@ async fn a_settlement_beaten_to_the_authorization_reports_the_transfer_that_happ
         let request = request.clone();
         tokio::spawn(async move { exact.settle(&request).await })
     };
-    let settler_address = settler(&chain, 0).address();
-    while chain
-        .provider()
-        .get_transaction_count(settler_address)
-        .pending()
+    chain
+        .wait_for_pending(settler(&chain, 0).address())
         .await
-        .unwrap()
-        == 0
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        .unwrap();
     let a = &payload.authorization;
     let front_runner = chain.provider_for(&chain.accounts().others[2]);
     let competing = coinslot_testkit::bindings::TestUsdc::new(USDC, front_runner)
@@ -684,17 +677,10 @@ async fn a_transaction_reverted_in_its_block_is_a_failure_with_its_reason() {
         let request = request.clone();
         tokio::spawn(async move { exact.settle(&request).await })
     };
-    let settler_address = settler(&chain, 0).address();
-    while chain
-        .provider()
-        .get_transaction_count(settler_address)
-        .pending()
+    chain
+        .wait_for_pending(settler(&chain, 0).address())
         .await
-        .unwrap()
-        == 0
-    {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        .unwrap();
     let _drain = coinslot_testkit::bindings::TestUsdc::new(USDC, chain.provider_for(&payer))
         .transfer(Address::repeat_byte(0x99), U256::from(PAYER_USDC))
         .gas(100_000)

@@ -54,12 +54,7 @@ pub(crate) async fn local(chain: &LocalChain, store: impl SettlementStore) -> Lo
 /// Serves `api` on a free loopback port; returns its base URL. The server lives as long as
 /// the test's runtime.
 pub(crate) async fn serve(api: FacilitatorApi) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, api.into_router()).await.unwrap();
-    });
-    format!("http://{address}")
+    coinslot_testkit::serve(api.into_router()).await.unwrap()
 }
 
 /// How many transactions the settlement key has sent.

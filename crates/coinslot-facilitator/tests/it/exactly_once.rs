@@ -63,9 +63,10 @@ async fn a_payment_being_settled_or_settled_is_not_verified_as_fresh() {
         let request = request.clone();
         tokio::spawn(async move { facilitator.settle(&request).await })
     };
-    while sent_by_pending(&chain).await == 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    chain
+        .wait_for_pending(crate::common::settler(&chain).address())
+        .await
+        .unwrap();
     let meanwhile = facilitator.verify(&request).await.unwrap();
     assert_eq!(
         meanwhile.invalid_reason,

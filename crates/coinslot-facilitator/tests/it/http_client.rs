@@ -16,10 +16,7 @@ use crate::common::{local, payment, serve};
 
 /// Serves a bare router on loopback.
 async fn serve_router(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("http://{address}")
+    coinslot_testkit::serve(router).await.unwrap()
 }
 
 #[tokio::test]

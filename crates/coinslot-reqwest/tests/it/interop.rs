@@ -1,11 +1,8 @@
 //! Our client pays the reference server (`@x402/hono` 2.27.0), settled by our facilitator and by
 //! the reference facilitator, on anvil.
 
-use std::sync::Arc;
-
 use alloy::primitives::U256;
 use coinslot_core::SettleResponse;
-use coinslot_evm::EvmChain;
 use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
 use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
 use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
@@ -14,22 +11,14 @@ use coinslot_testkit::reference::{reference_facilitator_service, reference_serve
 use reqwest::StatusCode;
 
 async fn our_facilitator(chain: &LocalChain) -> String {
-    let evm = EvmChain::builder(chain.provider().clone())
-        .with_signer(chain.accounts().settlers[0].clone())
-        .build()
+    let settler = chain.accounts().settlers[0].clone();
+    let exact = ExactEvmFacilitator::connect(chain.rpc_url().as_str(), [settler])
         .await
         .unwrap();
-    let local = LocalFacilitator::builder()
-        .with_scheme(ExactEvmFacilitator::new(Arc::new(evm)))
-        .build();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, FacilitatorApi::new(local).into_router())
-            .await
-            .unwrap()
-    });
-    url
+    let local = LocalFacilitator::builder().with_scheme(exact).build();
+    coinslot_testkit::serve(FacilitatorApi::new(local).into_router())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -82,9 +82,8 @@ pub(crate) async fn server(chain: &LocalChain) -> String {
     let mut other_token = offer(PRICE);
     other_token.asset = alloy::primitives::Address::repeat_byte(7).to_checksum(None);
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let layer = PaymentLayer::builder(facilitator, url.clone())
+    let port = coinslot_testkit::Loopback::bind().await.unwrap();
+    let layer = PaymentLayer::builder(facilitator, port.url())
         .with_route(PaidRoute::get("/paid").accepts(offer(PRICE)))
         .with_route(PaidRoute::get("/dear").accepts(offer(1_000_000)))
         .with_route(PaidRoute::get("/base").accepts(on_base.clone()))
@@ -105,6 +104,5 @@ pub(crate) async fn server(chain: &LocalChain) -> String {
             post(|body: String| async move { format!("got {} bytes", body.len()) }),
         )
         .layer(layer);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
+    port.serve(app)
 }

@@ -1,24 +1,22 @@
 //! [`ExactStacksFacilitator`]: verifies `exact` Stacks payments against a node and settles
 //! them by broadcasting the payer's own transaction.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coinslot_core::{
-    BoxFuture, ErrorReason, Network, PaymentId, Result, SchemeFacilitator, SettleRequest,
+    BoxFuture, Network, PaymentId, Refusal, Result, SchemeFacilitator, SettleRequest,
     SettleResponse, VerifyRequest, VerifyResponse,
 };
-use tokio::sync::{Mutex, OnceCell};
 
 use super::SCHEME;
-use super::asset::{Sip010Token, StacksAsset, TokenList};
-use super::reason::{StacksReason, for_node_rejection};
-use super::verify::{Parts, Policy, Refusal, Verified, check_local, claimed_payer, transaction_of};
+use super::asset::{Sip010Token, TokenList};
+use super::settle::{Settlements, final_answer};
+use super::verify::{
+    Policy, Verified, check_local, check_node, claimed_payer, parts_of, transaction_of,
+};
 use crate::network::StacksNetwork;
-use crate::node::{Broadcast, StacksNode, TxStatus};
+use crate::node::StacksNode;
 use crate::signature::HighS;
-use crate::transaction::Txid;
 
 /// When a settlement counts as done, and so when the server delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,36 +58,20 @@ pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(120);
 /// ```
 #[derive(Debug, Clone)]
 pub struct ExactStacksFacilitator {
-    node: StacksNode,
     network: StacksNetwork,
     tokens: TokenList,
     policy: Policy,
-    delivery: Delivery,
-    confirm_timeout: Duration,
-    running: Arc<Mutex<HashMap<Txid, Running>>>,
+    settlements: Settlements,
 }
-
-#[derive(Debug, Clone)]
-struct Running {
-    answer: Arc<OnceCell<SettleResponse>>,
-    started: Instant,
-}
-
-/// How long a finished settlement is remembered in memory (the facilitator's store keeps it
-/// for good).
-const REMEMBER: Duration = Duration::from_secs(600);
 
 impl ExactStacksFacilitator {
     /// Settles on `network` through `node`, in STX, sBTC and USDCx.
     pub fn new(node: StacksNode, network: StacksNetwork) -> Self {
         Self {
-            node,
             network,
             tokens: TokenList::known(network.is_mainnet()),
             policy: Policy::default(),
-            delivery: Delivery::default(),
-            confirm_timeout: DEFAULT_CONFIRM_TIMEOUT,
-            running: Arc::new(Mutex::new(HashMap::new())),
+            settlements: Settlements::new(node, Delivery::default(), DEFAULT_CONFIRM_TIMEOUT),
         }
     }
 
@@ -140,26 +122,26 @@ impl ExactStacksFacilitator {
     /// When a settlement counts as done.
     #[must_use]
     pub fn with_delivery(mut self, delivery: Delivery) -> Self {
-        self.delivery = delivery;
+        self.settlements.delivery = delivery;
         self
     }
 
     /// How long settle waits for the transaction to confirm.
     #[must_use]
     pub fn with_confirm_timeout(mut self, timeout: Duration) -> Self {
-        self.confirm_timeout = timeout;
+        self.settlements.confirm_timeout = timeout;
         self
     }
 
     /// The node.
     pub fn node(&self) -> &StacksNode {
-        &self.node
+        &self.settlements.node
     }
 
     /// Every check that needs no node.
     fn check_local(&self, request: &VerifyRequest) -> std::result::Result<Verified, Refusal> {
         check_local(
-            &Parts::of(request)?,
+            &parts_of(request)?,
             self.network,
             &self.tokens,
             &self.policy,
@@ -175,227 +157,10 @@ impl ExactStacksFacilitator {
             Ok(verified) => verified,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        Ok(self.check_chain(&verified).await?.map(|()| verified))
-    }
-
-    /// The node's part: the transaction unknown to it (one it knows has been used, by
-    /// whoever sent it), the nonce unused, the fee and amount covered.
-    async fn check_chain(&self, verified: &Verified) -> Result<std::result::Result<(), Refusal>> {
-        if self.node.status(&verified.txid).await? != TxStatus::Unknown {
-            return Ok(Err(Refusal::named(
-                StacksReason::AlreadyBroadcast,
-                format!("{} is already known to the node", verified.txid),
-            )));
-        }
-        self.check_account(verified).await
-    }
-
-    async fn check_account(&self, verified: &Verified) -> Result<std::result::Result<(), Refusal>> {
-        let origin = verified.payer.to_string();
-        let nonces = self.node.nonces(&origin).await?;
-        if verified.nonce() < nonces.executed_next {
-            return Ok(Err(Refusal::named(
-                StacksReason::NonceAlreadyUsed,
-                format!(
-                    "nonce {} of {origin} is used; the next is {}",
-                    verified.nonce(),
-                    nonces.executed_next
-                ),
-            )));
-        }
-        let fee_payer = verified
-            .transaction
-            .auth
-            .payer()
-            .address(self.network.is_mainnet())
-            .to_string();
-        let mut needed = u128::from(verified.fee());
-        if verified.asset == StacksAsset::Stx && fee_payer == origin {
-            needed += verified.amount;
-        }
-        let balance = self.node.stx_balance(&fee_payer).await?;
-        if balance < needed {
-            return Ok(Err(Refusal {
-                reason: ErrorReason::InsufficientFunds,
-                message: Some(format!("{fee_payer} holds {balance} µSTX, needs {needed}")),
-            }));
-        }
-        Ok(Ok(()))
-    }
-
-    /// Broadcasts and follows one verified payment.
-    async fn broadcast_and_follow(
-        &self,
-        verified: &Verified,
-        network: Network,
-    ) -> Result<SettleResponse> {
-        let payer = verified.payer.to_string();
-        let txid = verified.txid;
-        match self.node.broadcast(&verified.raw).await {
-            Ok(Broadcast::Accepted(_)) => {}
-            Ok(Broadcast::Rejected {
-                reason: node_reason,
-                data,
-            }) => {
-                return Ok(SettleResponse::failure(
-                    for_node_rejection(&node_reason),
-                    network,
-                    Some(payer),
-                )
-                .with_message(format!("the node refused {txid}: {node_reason} {data}")));
-            }
-            Err(error) => {
-                // The node may have taken it: the txid is known, so say pending, not failed.
-                return Ok(pending(
-                    txid,
-                    network,
-                    payer,
-                    &format!("broadcast unanswered: {error}"),
-                ));
-            }
-        }
-        if self.delivery == Delivery::Mempool {
-            return Ok(SettleResponse::success(txid.to_string(), network, payer));
-        }
-        self.follow(txid, network, payer).await
-    }
-
-    /// Polls the transaction until it is final or the time limit passes.
-    async fn follow(&self, txid: Txid, network: Network, payer: String) -> Result<SettleResponse> {
-        let deadline = Instant::now() + self.confirm_timeout;
-        let mut delay = Duration::from_millis(200);
-        loop {
-            let status = match self.node.status(&txid).await {
-                Ok(status) => status,
-                // A node that fails a status read is asked again until the time limit.
-                Err(_) if Instant::now() < deadline => {
-                    tokio::time::sleep(delay).await;
-                    delay = next_delay(delay);
-                    continue;
-                }
-                Err(error) => {
-                    return Ok(pending(
-                        txid,
-                        network,
-                        payer,
-                        &format!("status unknown: {error}"),
-                    ));
-                }
-            };
-            if let Some(answer) = final_answer(&status, txid, &network, &payer) {
-                return Ok(answer);
-            }
-            if Instant::now() >= deadline {
-                return Ok(pending(
-                    txid,
-                    network,
-                    payer,
-                    &format!(
-                        "not confirmed within {:?} ({status:?})",
-                        self.confirm_timeout
-                    ),
-                ));
-            }
-            tokio::time::sleep(delay).await;
-            delay = next_delay(delay);
-        }
-    }
-
-    /// The settlement of `verified`, run once per txid at a time: the first caller broadcasts,
-    /// the others wait for its answer. A settlement that ended pending is followed again, never
-    /// broadcast again.
-    async fn settle_once(&self, verified: Verified, network: Network) -> Result<SettleResponse> {
-        let (cell, sent_before) = {
-            let mut running = self.running.lock().await;
-            running.retain(|_, r| r.answer.get().is_none() || r.started.elapsed() < REMEMBER);
-            let fresh = || Running {
-                answer: Arc::new(OnceCell::new()),
-                started: Instant::now(),
-            };
-            match running.get(&verified.txid) {
-                Some(r) if r.answer.get().is_some_and(is_pending) => {
-                    let again = fresh();
-                    running.insert(verified.txid, again.clone());
-                    (again.answer, true)
-                }
-                Some(r) => (r.answer.clone(), true),
-                None => {
-                    let first = fresh();
-                    running.insert(verified.txid, first.clone());
-                    (first.answer, false)
-                }
-            }
-        };
-        let answer = cell
-            .get_or_try_init(|| async {
-                if sent_before {
-                    self.follow(verified.txid, network, verified.payer.to_string())
-                        .await
-                } else {
-                    self.broadcast_and_follow(&verified, network).await
-                }
-            })
-            .await?;
-        Ok(answer.clone())
-    }
-}
-
-fn next_delay(delay: Duration) -> Duration {
-    (delay * 3 / 2).min(Duration::from_secs(5))
-}
-
-fn is_pending(response: &SettleResponse) -> bool {
-    response.error_reason == Some(ErrorReason::SettlementPending)
-}
-
-fn pending(txid: Txid, network: Network, payer: String, message: &str) -> SettleResponse {
-    let mut response =
-        SettleResponse::failure(ErrorReason::SettlementPending, network, Some(payer))
-            .with_message(message.to_owned());
-    response.transaction = Some(txid.to_string());
-    response
-}
-
-/// The answer a status gives, if it is final.
-fn final_answer(
-    status: &TxStatus,
-    txid: Txid,
-    network: &Network,
-    payer: &str,
-) -> Option<SettleResponse> {
-    match status {
-        TxStatus::Success { .. } => Some(SettleResponse::success(
-            txid.to_string(),
-            network.clone(),
-            payer.to_owned(),
-        )),
-        TxStatus::Aborted { status, result } => {
-            let mut response = SettleResponse::failure(
-                StacksReason::TransactionAborted.into(),
-                network.clone(),
-                Some(payer.to_owned()),
-            )
-            .with_message(format!("{txid}: {status} {result}"));
-            response.transaction = Some(txid.to_string());
-            Some(response)
-        }
-        TxStatus::Pending | TxStatus::Dropped { .. } | TxStatus::Unknown => None,
-    }
-}
-
-fn refused_verify(refusal: Refusal, payer: Option<String>) -> VerifyResponse {
-    let response = VerifyResponse::invalid(refusal.reason, payer);
-    match refusal.message {
-        Some(message) => response.with_message(message),
-        None => response,
-    }
-}
-
-fn refused_settle(refusal: Refusal, network: Network, payer: Option<String>) -> SettleResponse {
-    let response = SettleResponse::failure(refusal.reason, network, payer);
-    match refusal.message {
-        Some(message) => response.with_message(message),
-        None => response,
+        let node = &self.settlements.node;
+        Ok(check_node(node, self.network, &verified)
+            .await?
+            .map(|()| verified))
     }
 }
 
@@ -408,7 +173,7 @@ impl SchemeFacilitator for ExactStacksFacilitator {
         Box::pin(async move {
             Ok(match self.check(request).await? {
                 Ok(verified) => VerifyResponse::valid(verified.payer.to_string()),
-                Err(refusal) => refused_verify(refusal, claimed_payer(request.payload())),
+                Err(refusal) => refusal.into_verify(claimed_payer(request.payload())),
             })
         })
     }
@@ -420,7 +185,7 @@ impl SchemeFacilitator for ExactStacksFacilitator {
                 Ok(verified) => verified,
                 Err(refusal) => {
                     let payer = claimed_payer(request.payload());
-                    return Ok(refused_settle(refusal, network, payer));
+                    return Ok(refusal.into_settle(network, payer));
                 }
             };
             // A transaction this facilitator sent is settled by joining or following that
@@ -428,12 +193,15 @@ impl SchemeFacilitator for ExactStacksFacilitator {
             // payment's settlement: two servers handed one transaction at once would
             // otherwise both serve for it. (A record of a settlement sent before a restart is
             // the facilitator's store's, finished through `confirm`.)
-            let ours = self.running.lock().await.contains_key(&verified.txid);
-            if !ours && let Err(refusal) = self.check_chain(&verified).await? {
+            let ours = self.settlements.sent(&verified.txid).await;
+            if !ours
+                && let Err(refusal) =
+                    check_node(&self.settlements.node, self.network, &verified).await?
+            {
                 let payer = Some(verified.payer.to_string());
-                return Ok(refused_settle(refusal, network, payer));
+                return Ok(refusal.into_settle(network, payer));
             }
-            self.settle_once(verified, network).await
+            self.settlements.settle_once(verified, network).await
         })
     }
 
@@ -452,7 +220,7 @@ impl SchemeFacilitator for ExactStacksFacilitator {
                 .origin()
                 .address(tx.version.is_mainnet())
                 .to_string();
-            let status = self.node.status(&txid).await?;
+            let status = self.settlements.node.status(&txid).await?;
             Ok(final_answer(&status, txid, &self.network.caip2(), &payer)
                 .unwrap_or_else(|| pending_answer.clone()))
         })

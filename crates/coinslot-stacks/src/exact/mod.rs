@@ -16,23 +16,24 @@
 //! is read by [`raw_payment`].
 
 mod asset;
-mod client;
 mod facilitator;
 mod offer;
 mod payload;
 mod raw;
 mod reason;
+mod settle;
+mod sign;
 mod verify;
 
 pub use asset::{
     AssetId, STX_DECIMALS, STX_SLIP44, Sip010Token, StacksAsset, TokenList, UnknownAsset,
 };
-pub use client::ExactStacksClient;
 pub use facilitator::{DEFAULT_CONFIRM_TIMEOUT, Delivery, ExactStacksFacilitator, payment_id};
 pub use offer::{DEFAULT_MAX_TIMEOUT_SECS, stacks_requirements};
 pub use payload::ExactStacksPayload;
 pub use raw::raw_payment;
 pub use reason::StacksReason;
+pub use sign::ExactStacksClient;
 pub use verify::Verified;
 
 /// The scheme name.

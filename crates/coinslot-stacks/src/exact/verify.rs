@@ -1,9 +1,9 @@
-//! What `exact` checks locally, before anything is broadcast: the offer, the transaction's
-//! network and authorization, what it moves, to whom, how much, its memo, fee and signature.
+//! What `exact` checks before anything is broadcast: locally, the offer, the transaction's
+//! network and authorization, what it moves, to whom, how much, its memo, fee and signature;
+//! then against the node, that the transaction is unknown, its nonce unused and its fee (and an
+//! STX amount) covered.
 
-use std::borrow::Cow;
-
-use coinslot_core::{ErrorReason, JsonObject, PaymentRequirements, VerifyRequest};
+use coinslot_core::{ErrorReason, JsonObject, PaymentParts, Refusal, VerifyRequest};
 
 use super::SCHEME;
 use super::asset::{StacksAsset, TokenList};
@@ -12,6 +12,7 @@ use super::reason::StacksReason;
 use crate::address::{Principal, StacksAddress};
 use crate::clarity::ClarityValue;
 use crate::network::StacksNetwork;
+use crate::node::{StacksNode, TxStatus};
 use crate::signature::HighS;
 use crate::transaction::{
     Authorization, Payload, PostCondition, PostConditionMode, PostConditionPrincipal, Transaction,
@@ -38,29 +39,6 @@ impl Default for Policy {
             allow_overpayment: false,
             allow_sponsored: false,
             high_s: HighS::Refuse,
-        }
-    }
-}
-
-/// A refused payment: the reason, and what exactly was wrong.
-#[derive(Debug, Clone)]
-pub(crate) struct Refusal {
-    pub(crate) reason: ErrorReason,
-    pub(crate) message: Option<String>,
-}
-
-impl Refusal {
-    pub(crate) fn new(reason: ErrorReason) -> Self {
-        Self {
-            reason,
-            message: None,
-        }
-    }
-
-    pub(crate) fn named(reason: StacksReason, message: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-            message: Some(message.into()),
         }
     }
 }
@@ -96,50 +74,18 @@ impl Verified {
     }
 }
 
-/// The offer and the payload of a request.
-pub(crate) struct Parts<'a> {
-    pub(crate) requirements: Cow<'a, PaymentRequirements>,
-    accepted: Option<&'a PaymentRequirements>,
-    accepted_scheme: &'a str,
-    payload: &'a JsonObject,
-}
-
-impl<'a> Parts<'a> {
-    pub(crate) fn of(request: &'a VerifyRequest) -> Result<Self, Refusal> {
-        match request {
-            VerifyRequest::V2 {
-                payment_payload,
-                payment_requirements,
-            } => Ok(Self {
-                requirements: Cow::Borrowed(payment_requirements),
-                accepted: Some(&payment_payload.accepted),
-                accepted_scheme: &payment_payload.accepted.scheme,
-                payload: &payment_payload.payload,
-            }),
-            VerifyRequest::V1 {
-                payment_payload,
-                payment_requirements,
-            } => {
-                let (requirements, _) = payment_requirements.to_v2().map_err(|e| Refusal {
-                    reason: ErrorReason::InvalidNetwork,
-                    message: Some(e.to_string()),
-                })?;
-                Ok(Self {
-                    requirements: Cow::Owned(requirements),
-                    accepted: None,
-                    accepted_scheme: &payment_payload.scheme,
-                    payload: &payment_payload.payload,
-                })
-            }
-            _ => Err(Refusal::new(ErrorReason::InvalidX402Version)),
-        }
-    }
+/// The request seen one way whatever its version; a v1 requirement whose network name is
+/// unknown is refused.
+pub(crate) fn parts_of(request: &VerifyRequest) -> Result<PaymentParts<'_>, Refusal> {
+    request
+        .parts()
+        .map_err(|e| Refusal::with(ErrorReason::InvalidNetwork, e.to_string()))
 }
 
 /// The transaction a payload carries, if it decodes.
 pub(crate) fn transaction_of(payload: &JsonObject) -> Result<(Transaction, Vec<u8>), Refusal> {
     let payload = ExactStacksPayload::from_object(payload).ok_or_else(|| {
-        Refusal::named(
+        Refusal::with(
             StacksReason::TransactionUndecodable,
             "no `transaction` in the payload",
         )
@@ -147,13 +93,13 @@ pub(crate) fn transaction_of(payload: &JsonObject) -> Result<(Transaction, Vec<u
     let text = payload.transaction.trim();
     let digits = text.strip_prefix("0x").unwrap_or(text);
     let raw = hex::decode(digits).map_err(|_| {
-        Refusal::named(
+        Refusal::with(
             StacksReason::TransactionUndecodable,
             "the transaction is not hex",
         )
     })?;
     let tx = Transaction::from_bytes(&raw)
-        .map_err(|e| Refusal::named(StacksReason::TransactionUndecodable, e.to_string()))?;
+        .map_err(|e| Refusal::with(StacksReason::TransactionUndecodable, e.to_string()))?;
     Ok((tx, raw))
 }
 
@@ -170,13 +116,13 @@ pub(crate) fn claimed_payer(payload: &JsonObject) -> Option<String> {
 
 /// Every check that needs no node.
 pub(crate) fn check_local(
-    parts: &Parts<'_>,
+    parts: &PaymentParts<'_>,
     network: StacksNetwork,
     tokens: &TokenList,
     policy: &Policy,
 ) -> Result<Verified, Refusal> {
     let requirements = &parts.requirements;
-    if parts.accepted_scheme != SCHEME || requirements.scheme != SCHEME {
+    if parts.scheme != SCHEME || requirements.scheme != SCHEME {
         return Err(Refusal::new(ErrorReason::InvalidScheme));
     }
     if StacksNetwork::from_caip2(&requirements.network) != Some(network) {
@@ -201,7 +147,7 @@ pub(crate) fn check_local(
         });
     }
     let asset = tokens.resolve(&requirements.asset).ok_or_else(|| {
-        Refusal::named(
+        Refusal::with(
             StacksReason::UnknownAsset,
             format!("{} is not an asset of this facilitator", requirements.asset),
         )
@@ -232,7 +178,7 @@ pub(crate) fn check_local(
 
     let (tx, raw) = transaction_of(parts.payload)?;
     if !network.holds(&tx) {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::NetworkMismatch,
             format!(
                 "a transaction of version 0x{:02x}, chain 0x{:08x}, for {}",
@@ -243,7 +189,7 @@ pub(crate) fn check_local(
         ));
     }
     if matches!(tx.auth, Authorization::Sponsored { .. }) && !policy.allow_sponsored {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::Sponsored,
             "sponsored transactions are not accepted: the payer pays the fee",
         ));
@@ -265,13 +211,13 @@ pub(crate) fn check_local(
                 args,
             } = &tx.payload
             else {
-                return Err(Refusal::named(
+                return Err(Refusal::with(
                     StacksReason::PayloadKind,
                     "a token payment is a contract call",
                 ));
             };
             if !token.is_contract(address, contract_name) {
-                return Err(Refusal::named(
+                return Err(Refusal::with(
                     StacksReason::AssetMismatch,
                     format!(
                         "calls {address}.{contract_name}, not {}",
@@ -290,21 +236,21 @@ pub(crate) fn check_local(
         moved == amount
     };
     if !amount_ok {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::AmountMismatch,
             format!("pays {moved}, the offer asks {amount}"),
         ));
     }
     let fee = tx.auth.payer().fee();
     if fee > policy.max_fee {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::FeeTooHigh,
             format!("a fee of {fee} µSTX, above the cap of {}", policy.max_fee),
         ));
     }
     let verified = tx
         .verify(policy.high_s)
-        .map_err(|e| Refusal::named(StacksReason::Signature, e.to_string()))?;
+        .map_err(|e| Refusal::with(StacksReason::Signature, e.to_string()))?;
     Ok(Verified {
         // Decoding is canonical: the bytes as sent are the encoding, hashed once.
         txid: Txid(crate::hash::sha512_256(&raw)),
@@ -324,13 +270,13 @@ fn check_stx(tx: &Transaction, pay_to: &Principal, nonce: Option<&str>) -> Resul
         memo,
     } = &tx.payload
     else {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::PayloadKind,
             "an STX payment is a token transfer",
         ));
     };
     if recipient != pay_to {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::RecipientMismatch,
             format!("pays {recipient}, not {pay_to}"),
         ));
@@ -338,7 +284,7 @@ fn check_stx(tx: &Transaction, pay_to: &Principal, nonce: Option<&str>) -> Resul
     if let Some(nonce) = nonce
         && !memo_carries(memo, nonce)
     {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::MemoMismatch,
             "the memo does not carry the offer's nonce",
         ));
@@ -355,7 +301,7 @@ fn check_transfer_call(
     nonce: Option<&str>,
 ) -> Result<u128, Refusal> {
     let shape = || {
-        Refusal::named(
+        Refusal::with(
             StacksReason::FunctionMismatch,
             "not transfer(uint, principal, principal, (optional (buff 34)))",
         )
@@ -373,7 +319,7 @@ fn check_transfer_call(
         return Err(shape());
     };
     if *sender != Principal::Standard(*origin) {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::SenderNotOrigin,
             format!("moves the tokens of {sender}, the transaction is signed by {origin}"),
         ));
@@ -382,7 +328,7 @@ fn check_transfer_call(
         return Err(shape());
     };
     if recipient != pay_to {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::RecipientMismatch,
             format!("pays {recipient}, not {pay_to}"),
         ));
@@ -398,7 +344,7 @@ fn check_transfer_call(
     if let Some(nonce) = nonce
         && !memo.is_some_and(|m| memo_carries(m, nonce))
     {
-        return Err(Refusal::named(
+        return Err(Refusal::with(
             StacksReason::MemoMismatch,
             "the memo does not carry the offer's nonce",
         ));
@@ -424,7 +370,7 @@ fn check_post_conditions(
     token: &super::asset::Sip010Token,
     amount: u128,
 ) -> Result<(), Refusal> {
-    let refuse = |message: &str| Refusal::named(StacksReason::PostConditions, message.to_owned());
+    let refuse = |message: &str| Refusal::with(StacksReason::PostConditions, message.to_owned());
     let is_origin = |principal: &PostConditionPrincipal| match principal {
         PostConditionPrincipal::Origin => true,
         PostConditionPrincipal::Standard(address) => address == origin,
@@ -467,4 +413,58 @@ fn check_post_conditions(
         ));
     }
     Ok(())
+}
+
+/// The node's part: the transaction unknown to it (one it knows has been used, by
+/// whoever sent it), the nonce unused, the fee and amount covered.
+pub(crate) async fn check_node(
+    node: &StacksNode,
+    network: StacksNetwork,
+    verified: &Verified,
+) -> coinslot_core::Result<Result<(), Refusal>> {
+    if node.status(&verified.txid).await? != TxStatus::Unknown {
+        return Ok(Err(Refusal::with(
+            StacksReason::AlreadyBroadcast,
+            format!("{} is already known to the node", verified.txid),
+        )));
+    }
+    check_account(node, network, verified).await
+}
+
+/// The payer's account: the nonce unused, the fee (and an STX amount) covered.
+async fn check_account(
+    node: &StacksNode,
+    network: StacksNetwork,
+    verified: &Verified,
+) -> coinslot_core::Result<Result<(), Refusal>> {
+    let origin = verified.payer.to_string();
+    let nonces = node.nonces(&origin).await?;
+    if verified.nonce() < nonces.executed_next {
+        return Ok(Err(Refusal::with(
+            StacksReason::NonceAlreadyUsed,
+            format!(
+                "nonce {} of {origin} is used; the next is {}",
+                verified.nonce(),
+                nonces.executed_next
+            ),
+        )));
+    }
+    let fee_payer = verified
+        .transaction
+        .auth
+        .payer()
+        .address(network.is_mainnet())
+        .to_string();
+    let mut needed = u128::from(verified.fee());
+    if verified.asset == StacksAsset::Stx && fee_payer == origin {
+        needed += verified.amount;
+    }
+    let balance = node.stx_balance(&fee_payer).await?;
+    if balance < needed {
+        return Ok(Err(Refusal {
+            reason: ErrorReason::InsufficientFunds,
+            message: Some(format!("{fee_payer} holds {balance} µSTX, needs {needed}")),
+        }));
+    }
+    Ok(Ok(()))
 }

@@ -12,7 +12,6 @@ use coinslot_facilitator::LocalFacilitator;
 use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
 use coinslot_stacks::exact::{StacksAsset, StacksReason};
 use coinslot_tower::{PaidRoute, PaymentLayer, VerifiedPayment};
-use tokio::net::TcpListener;
 
 use crate::common::Setup;
 
@@ -29,9 +28,8 @@ pub(crate) async fn open_shop(setup: &Setup) -> Shop {
                 .with_confirm_timeout(Duration::from_secs(30)),
         )
         .build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let mut layer = PaymentLayer::builder(facilitator, &url);
+    let port = coinslot_testkit::Loopback::bind().await.unwrap();
+    let mut layer = PaymentLayer::builder(facilitator, port.url());
     let mut offers = Vec::new();
     let mut app = Router::new();
     for (name, asset) in setup.assets() {
@@ -55,7 +53,7 @@ pub(crate) async fn open_shop(setup: &Setup) -> Shop {
     }
     let layer = layer.with_raw_payment(coinslot_stacks::exact::raw_payment);
     let app = app.layer(layer.build().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = port.serve(app);
     Shop { url, offers }
 }
 

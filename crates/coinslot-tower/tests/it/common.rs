@@ -13,9 +13,8 @@ use coinslot_core::{Facilitator, PaymentRequirements};
 use coinslot_evm::EvmChain;
 use coinslot_evm::exact::ExactEvmFacilitator;
 use coinslot_facilitator::{FacilitatorApi, HttpFacilitator, LocalFacilitator};
-use coinslot_testkit::LocalChain;
+use coinslot_testkit::{LocalChain, Loopback};
 use coinslot_tower::{PaidRoute, PaymentLayer, VerifiedPayment};
-use tokio::net::TcpListener;
 
 /// 0.01 USDC.
 pub(crate) const PRICE: u64 = 10_000;
@@ -27,15 +26,14 @@ pub(crate) fn offer(chain: &LocalChain) -> PaymentRequirements {
 /// An in-process facilitator for `exact` on the local chain, settling with the testkit's three
 /// settlement keys.
 pub(crate) async fn local_facilitator(chain: &LocalChain) -> LocalFacilitator {
-    let mut evm =
-        EvmChain::builder(chain.provider().clone()).with_receipt_timeout(Duration::from_secs(20));
-    for settler in &chain.accounts().settlers {
-        evm = evm.with_signer(settler.clone());
-    }
+    let evm = EvmChain::builder(chain.provider().clone())
+        .with_receipt_timeout(Duration::from_secs(20))
+        .with_signers(chain.accounts().settlers.clone())
+        .build()
+        .await
+        .unwrap();
     LocalFacilitator::builder()
-        .with_scheme(ExactEvmFacilitator::new(Arc::new(
-            evm.build().await.unwrap(),
-        )))
+        .with_scheme(ExactEvmFacilitator::new(Arc::new(evm)))
         .build()
 }
 
@@ -43,10 +41,8 @@ pub(crate) async fn local_facilitator(chain: &LocalChain) -> LocalFacilitator {
 /// how EIP-3009 payments are named.
 pub(crate) async fn http_facilitator(chain: &LocalChain) -> HttpFacilitator {
     let api = FacilitatorApi::new(local_facilitator(chain).await);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, api.into_router()).await.unwrap() });
-    HttpFacilitator::new(&format!("http://{address}"))
+    let url = coinslot_testkit::serve(api.into_router()).await.unwrap();
+    HttpFacilitator::new(&url)
         .unwrap()
         .with_payment_ids(coinslot_evm::exact::payment_id)
 }
@@ -76,8 +72,8 @@ pub(crate) async fn serve_with(
     facilitator: impl Facilitator + 'static,
     extra: Router,
 ) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let port = Loopback::bind().await.unwrap();
+    let url = port.url().to_owned();
     let hits = Arc::new(AtomicUsize::new(0));
     let offer = offer(chain);
     let layer = PaymentLayer::builder(facilitator, url.clone())
@@ -136,7 +132,7 @@ pub(crate) async fn serve_with(
         )
         .merge(extra)
         .layer(layer);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port.serve(app);
     Server { url, hits }
 }
 
