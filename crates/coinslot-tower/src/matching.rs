@@ -85,3 +85,103 @@ pub(crate) fn match_payment(
         x402_version: 1,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use coinslot_core::{JsonObject, PaymentRequired};
+
+    use super::*;
+    use crate::PaidRoute;
+
+    fn offer(network: &str, amount: u64) -> PaymentRequirements {
+        serde_json::from_value(serde_json::json!({
+            "scheme": "exact", "network": network, "amount": amount.to_string(),
+            "asset": "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
+            "payTo": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C", "maxTimeoutSeconds": 60,
+            "extra": {"name": "USDC", "version": "2"},
+        }))
+        .unwrap()
+    }
+
+    /// Matches `header` (sent as `x402_version`) against a Base Sepolia and a Base offer.
+    fn matched(x402_version: u8, header: &str) -> Result<Matched, String> {
+        let route = PaidRoute::get("/paid");
+        let challenge = Challenge {
+            offers: vec![offer("eip155:84532", 1000), offer("eip155:8453", 2000)].into(),
+            base_url: "https://api.example.com",
+            uri: "/paid?x=1".parse().unwrap(),
+            route: &route,
+        };
+        match_payment(
+            x402_version,
+            &HeaderValue::from_str(header).unwrap(),
+            &challenge,
+            None,
+        )
+    }
+
+    fn v2_for(accepted: PaymentRequirements) -> String {
+        PaymentPayload::new(accepted, JsonObject::new(), None)
+            .to_header()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_v2_payment_is_matched_to_the_offer_it_echoes() {
+        let paid = matched(2, &v2_for(offer("eip155:8453", 2000))).unwrap();
+        assert_eq!(paid.x402_version, 2);
+        assert_eq!(paid.requirements, offer("eip155:8453", 2000));
+        // An echo that differs in any field is for something not offered.
+        let error = matched(2, &v2_for(offer("eip155:8453", 1999)))
+            .err()
+            .unwrap();
+        assert_eq!(error, NO_MATCHING_REQUIREMENTS);
+    }
+
+    #[test]
+    fn a_v1_payment_is_matched_by_scheme_and_network_and_carries_the_resource() {
+        let v1 = serde_json::json!({
+            "x402Version": 1, "scheme": "exact", "network": "base-sepolia", "payload": {},
+        });
+        let header = coinslot_core::header::encode(&v1).unwrap();
+        let paid = matched(1, &header).unwrap();
+        assert_eq!(paid.x402_version, 1);
+        assert_eq!(paid.requirements, offer("eip155:84532", 1000));
+        let VerifyRequest::V1 {
+            payment_requirements,
+            ..
+        } = paid.request
+        else {
+            panic!("a v1 request")
+        };
+        assert_eq!(
+            payment_requirements.resource,
+            "https://api.example.com/paid?x=1"
+        );
+    }
+
+    #[test]
+    fn what_does_not_decode_names_its_header() {
+        let error = matched(2, "bm90IGpzb24=").err().unwrap();
+        assert!(
+            error.starts_with("invalid_payload: PAYMENT-SIGNATURE: "),
+            "{error}"
+        );
+        let error = matched(1, "bm90IGpzb24=").err().unwrap();
+        assert!(error.starts_with("invalid_payload: X-PAYMENT: "), "{error}");
+        // A 402 challenge is not a payment.
+        let challenge = PaymentRequired {
+            x402_version: Default::default(),
+            error: None,
+            resource: coinslot_core::ResourceInfo {
+                url: "https://api.example.com/paid".into(),
+                description: None,
+                mime_type: None,
+                other: JsonObject::new(),
+            },
+            accepts: vec![offer("eip155:84532", 1000)],
+            extensions: None,
+        };
+        assert!(matched(2, &challenge.to_header().unwrap()).is_err());
+    }
+}

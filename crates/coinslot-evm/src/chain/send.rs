@@ -29,7 +29,8 @@ const SYNC_SEND_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// answers the receipt, and no poll waits for it.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum SyncSends {
-    /// Yes, or not known yet.
+    /// Ask for the receipt with the send: the node mined within the send last time, or it
+    /// has not been tried yet.
     Try,
     /// It did not mine in time lately: plain sends until then.
     PlainUntil(Instant),
