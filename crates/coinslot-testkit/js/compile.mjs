@@ -1,10 +1,12 @@
 // Compiles the contracts of coinslot's local chain with solc from npm and writes one JSON file:
 //   { "TestUSDC": Artifact, "TestWallet": Artifact, "TestWalletFactory": Artifact,
-//     "GasBurner": Artifact, "InvalidOpcode": Artifact, "Erc6492Probe": Artifact,
-//     "Permit2": Artifact }
+//     "GasBurner": Artifact, "InvalidOpcode": Artifact, "TestPermitToken": Artifact,
+//     "X402ExactPermit2Proxy": Artifact, "X402UptoPermit2Proxy": Artifact,
+//     "Erc6492Probe": Artifact, "Permit2": Artifact }
 // where Artifact = { abi, bytecode, deployedBytecode, immutables: { name: [{start, length}] } }.
 //
-// TestUSDC, TestWallet, TestWalletFactory and the hostile contracts are ours (../contracts); Erc6492Probe belongs to
+// TestUSDC, TestWallet, TestWalletFactory, TestPermitToken, the x402 Permit2 proxies and the
+// hostile contracts are ours (../contracts); Erc6492Probe belongs to
 // coinslot-evm, which carries its creation code and checks it against this output. Permit2 is compiled from the sources that
 // @uniswap/v4-periphery ships, with the settings Permit2 is built with (solc 0.8.17, via-IR,
 // 1,000,000 optimizer runs, no metadata hash). The output is a build product: the testkit caches
@@ -82,6 +84,8 @@ const ours = {
   "TestWallet.sol": join(here, "../contracts/TestWallet.sol"),
   "TestWalletFactory.sol": join(here, "../contracts/TestWalletFactory.sol"),
   "Hostile.sol": join(here, "../contracts/Hostile.sol"),
+  "TestPermitToken.sol": join(here, "../contracts/TestPermitToken.sol"),
+  "X402Permit2Proxies.sol": join(here, "../contracts/X402Permit2Proxies.sol"),
   "Erc6492Probe.sol": join(here, "../../coinslot-evm/contracts/Erc6492Probe.sol"),
 };
 // No metadata hash: the bytecode then depends on the source and the compiler only, not on
@@ -120,6 +124,9 @@ writeFileSync(
     TestWalletFactory: artifact(own, "TestWalletFactory.sol", "TestWalletFactory"),
     GasBurner: artifact(own, "Hostile.sol", "GasBurner"),
     InvalidOpcode: artifact(own, "Hostile.sol", "InvalidOpcode"),
+    TestPermitToken: artifact(own, "TestPermitToken.sol", "TestPermitToken"),
+    X402ExactPermit2Proxy: artifact(own, "X402Permit2Proxies.sol", "X402ExactPermit2Proxy"),
+    X402UptoPermit2Proxy: artifact(own, "X402Permit2Proxies.sol", "X402UptoPermit2Proxy"),
     Erc6492Probe: artifact(own, "Erc6492Probe.sol", "Erc6492Probe"),
     Permit2: artifact(permit2, permit2File, "Permit2"),
   }),

@@ -3,7 +3,8 @@
 //
 // One-shot commands: one JSON object in on stdin, one JSON object out on stdout.
 //   node x402-reference.mjs pay     {"privateKey", "paymentRequired"}
-//       -> the PaymentPayload the reference client (x402Client + ExactEvmScheme) makes
+//       -> the PaymentPayload the reference client (x402Client with the exact EVM scheme, over
+//          EIP-3009 or Permit2 as `extra.assetTransferMethod` says, and the upto scheme) makes
 //   node x402-reference.mjs verify  {"rpcUrl", "privateKey", "paymentPayload", "paymentRequirements"}
 //   node x402-reference.mjs settle  {...the same}
 //       -> the reference facilitator's (x402Facilitator + ExactEvmScheme) answer, with
@@ -25,6 +26,7 @@
 import { x402Client } from "@x402/core/client";
 import { x402Facilitator } from "@x402/core/facilitator";
 import { registerExactEvmScheme as registerClient } from "@x402/evm/exact/client";
+import { UptoEvmScheme as UptoEvmClient } from "@x402/evm/upto/client";
 import { registerExactEvmScheme as registerFacilitator } from "@x402/evm/exact/facilitator";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { createWalletClient, http, publicActions, defineChain, nonceManager } from "viem";
@@ -49,7 +51,12 @@ const readInput = () => new Promise((resolve) => {
 
 async function pay({ privateKey, paymentRequired }) {
   const client = new x402Client();
-  registerClient(client, { signer: privateKeyToAccount(privateKey) });
+  // The tests choose the assets and amounts; the client's own caps (default assets only, a
+  // dollar cap) would refuse the test token.
+  client.setSpendControls(false);
+  const signer = privateKeyToAccount(privateKey);
+  registerClient(client, { signer });
+  client.register("eip155:*", new UptoEvmClient(signer));
   return client.createPaymentPayload(paymentRequired);
 }
 

@@ -47,6 +47,51 @@ alloy::sol! {
         function addressOf(address owner, bytes32 salt) external view returns (address);
     }
 
+    /// `contracts/TestPermitToken.sol`: an ERC-20 with EIP-2612 and no EIP-3009.
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface TestPermitToken {
+        function name() external view returns (string memory);
+        function version() external view returns (string memory);
+        function decimals() external view returns (uint8);
+        function balanceOf(address account) external view returns (uint256);
+        function allowance(address owner, address spender) external view returns (uint256);
+        function nonces(address owner) external view returns (uint256);
+        function mint(address to, uint256 value) external;
+        function approve(address spender, uint256 value) external returns (bool);
+        function permit(address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
+    }
+
+    /// `contracts/X402Permit2Proxies.sol`'s `X402ExactPermit2Proxy`, at its canonical address.
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface X402ExactPermit2Proxy {
+        struct TokenPermissions { address token; uint256 amount; }
+        struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
+        struct Witness { address to; uint256 validAfter; }
+
+        function PERMIT2() external view returns (address);
+        function WITNESS_TYPEHASH() external view returns (bytes32);
+        function WITNESS_TYPE_STRING() external view returns (string memory);
+        function settle(PermitTransferFrom permit, address owner, Witness witness, bytes signature) external;
+    }
+
+    /// `contracts/X402Permit2Proxies.sol`'s `X402UptoPermit2Proxy`, at its canonical address.
+    #[sol(rpc)]
+    #[derive(Debug)]
+    interface X402UptoPermit2Proxy {
+        struct TokenPermissions { address token; uint256 amount; }
+        struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
+        struct Witness { address to; address facilitator; uint256 validAfter; }
+
+        error AmountExceedsPermitted();
+        error UnauthorizedFacilitator();
+
+        function WITNESS_TYPEHASH() external view returns (bytes32);
+        function WITNESS_TYPE_STRING() external view returns (string memory);
+        function settle(PermitTransferFrom permit, uint256 amount, address owner, Witness witness, bytes signature) external;
+    }
+
     /// Uniswap's Permit2 (the signature-transfer part), at its canonical address.
     #[sol(rpc)]
     #[derive(Debug)]

@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use alloy::contract::{CallBuilder, CallDecoder};
 use alloy::network::EthereumWallet;
 use alloy::network::TransactionBuilder as _;
 use alloy::node_bindings::{Anvil, AnvilInstance};
@@ -13,7 +14,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolValue as _, eip712_domain};
 use serde::Deserialize;
 
-use crate::bindings::{TestUsdc, TestWalletFactory};
+use crate::bindings::{TestPermitToken, TestUsdc, TestWalletFactory};
 use crate::error::{Error, Result};
 use crate::tools::tools;
 
@@ -30,6 +31,16 @@ pub const USDC_VERSION: &str = "2";
 pub const USDC_DECIMALS: u8 = 6;
 /// Permit2's canonical address.
 pub const PERMIT2: Address = address!("0x000000000022D473030F116dDEE9F6B43aC78BA3");
+/// The x402 `exact` Permit2 proxy's canonical address, where `contracts/X402Permit2Proxies.sol`'s
+/// `X402ExactPermit2Proxy` is placed.
+pub const EXACT_PERMIT2_PROXY: Address = address!("0x402085c248EeA27D92E8b30b2C58ed07f9E20001");
+/// The x402 `upto` Permit2 proxy's canonical address, where `X402UptoPermit2Proxy` is placed.
+pub const UPTO_PERMIT2_PROXY: Address = address!("0x4020A4f3b7b90ccA423B9fabCc0CE57C6C240002");
+/// Where the plain ERC-20 with EIP-2612 and no EIP-3009 (`contracts/TestPermitToken.sol`, name
+/// "Test Token", version "1", 18 decimals) is placed: a token only Permit2 lets x402 pay with.
+pub const PERMIT_TOKEN: Address = address!("0x7E57000000000000000000000000000000000001");
+/// Test tokens minted to the payer at start: 1,000 tokens of 18 decimals.
+pub const PAYER_PERMIT_TOKEN: u128 = 1_000_000_000_000_000_000_000;
 /// Where the ERC-6492 test wallet factory (`contracts/TestWalletFactory.sol`) is placed.
 pub const WALLET_FACTORY: Address = address!("0x0000000000000000000000000000000000006492");
 /// A contract that fails every call made to it (`contracts/Hostile.sol`): as a payer, a
@@ -108,6 +119,11 @@ struct Artifacts {
     test_wallet_factory: Artifact,
     gas_burner: Artifact,
     invalid_opcode: Artifact,
+    test_permit_token: Artifact,
+    #[serde(rename = "X402ExactPermit2Proxy")]
+    exact_permit2_proxy: Artifact,
+    #[serde(rename = "X402UptoPermit2Proxy")]
+    upto_permit2_proxy: Artifact,
     erc6492_probe: Artifact,
     permit2: Artifact,
 }
@@ -125,6 +141,10 @@ struct Contracts {
     /// Runtime code of the hostile contracts, by kind.
     gas_burner: Bytes,
     invalid_opcode: Bytes,
+    /// Runtime code of the plain EIP-2612 token and of the x402 Permit2 proxies.
+    permit_token: Bytes,
+    exact_permit2_proxy: Bytes,
+    upto_permit2_proxy: Bytes,
     /// Creation code of coinslot-evm's ERC-6492 probe, as compiled here.
     erc6492_probe: Bytes,
 }
@@ -149,6 +169,9 @@ fn load_contracts() -> Result<Contracts> {
         wallet_factory: artifacts.test_wallet_factory.deployed_bytecode,
         gas_burner: artifacts.gas_burner.deployed_bytecode,
         invalid_opcode: artifacts.invalid_opcode.deployed_bytecode,
+        permit_token: artifacts.test_permit_token.deployed_bytecode,
+        exact_permit2_proxy: artifacts.exact_permit2_proxy.deployed_bytecode,
+        upto_permit2_proxy: artifacts.upto_permit2_proxy.deployed_bytecode,
         erc6492_probe: artifacts.erc6492_probe.bytecode,
     })
 }
@@ -233,7 +256,22 @@ impl LocalChain {
             .set_code(WALLET_FACTORY, contracts.wallet_factory.clone())
             .await?;
         chain
+            .set_code(EXACT_PERMIT2_PROXY, contracts.exact_permit2_proxy.clone())
+            .await?;
+        chain
+            .set_code(UPTO_PERMIT2_PROXY, contracts.upto_permit2_proxy.clone())
+            .await?;
+        chain
+            .set_code(PERMIT_TOKEN, contracts.permit_token.clone())
+            .await?;
+        chain
             .mint_usdc(chain.accounts.payer.address(), U256::from(PAYER_USDC))
+            .await?;
+        chain
+            .mint_permit_token(
+                chain.accounts.payer.address(),
+                U256::from(PAYER_PERMIT_TOKEN),
+            )
             .await?;
         Ok(chain)
     }
@@ -282,20 +320,24 @@ impl LocalChain {
 
     /// Creates `value` atomic units of the token for `to`, and waits for the block.
     pub async fn mint_usdc(&self, to: Address, value: U256) -> Result<()> {
-        let receipt = self
-            .usdc()
-            .mint(to, value)
-            .send()
-            .await
-            .map_err(|e| Error::rpc("mint", e))?
-            .get_receipt()
-            .await
-            .map_err(|e| Error::rpc("mint", e))?;
-        if receipt.status() {
-            Ok(())
-        } else {
-            Err(Error::rpc("mint", "transaction reverted"))
-        }
+        confirm("mint", self.usdc().mint(to, value)).await
+    }
+
+    /// The plain EIP-2612 token, bound to the facilitator's provider.
+    pub fn permit_token(&self) -> TestPermitToken::TestPermitTokenInstance<DynProvider> {
+        TestPermitToken::new(PERMIT_TOKEN, self.provider.clone())
+    }
+
+    /// Creates `value` of the plain EIP-2612 token for `to`, and waits for the block.
+    pub async fn mint_permit_token(&self, to: Address, value: U256) -> Result<()> {
+        confirm("mint", self.permit_token().mint(to, value)).await
+    }
+
+    /// Lets Permit2 move any amount of `token` for `owner` (the one-time approval a Permit2
+    /// payer makes), and waits for the block.
+    pub async fn approve_permit2(&self, owner: &PrivateKeySigner, token: Address) -> Result<()> {
+        let token = TestUsdc::new(token, self.provider_for(owner));
+        confirm("approve", token.approve(PERMIT2, U256::MAX)).await
     }
 
     /// Ether balance of `owner`, in wei.
@@ -444,6 +486,26 @@ impl LocalChain {
             .await
             .map_err(|e| Error::rpc("anvil_setCode", e))?;
         Ok(())
+    }
+}
+
+/// Sends a contract call and waits for its block; a revert is an error naming `what`.
+pub async fn confirm<P, D>(what: &'static str, call: CallBuilder<P, D>) -> Result<()>
+where
+    P: Provider,
+    D: CallDecoder,
+{
+    let receipt = call
+        .send()
+        .await
+        .map_err(|e| Error::rpc(what, e))?
+        .get_receipt()
+        .await
+        .map_err(|e| Error::rpc(what, e))?;
+    if receipt.status() {
+        Ok(())
+    } else {
+        Err(Error::rpc(what, "transaction reverted"))
     }
 }
 

@@ -35,8 +35,9 @@ pub mod stacks;
 pub mod tools;
 
 pub use chain::{
-    Accounts, CHAIN_ID, Hostile, LocalChain, PAYER_USDC, PERMIT2, USDC, USDC_DECIMALS, USDC_NAME,
-    USDC_VERSION, WALLET_FACTORY, erc6492_probe_bytecode, exact_requirements,
+    Accounts, CHAIN_ID, EXACT_PERMIT2_PROXY, Hostile, LocalChain, PAYER_PERMIT_TOKEN, PAYER_USDC,
+    PERMIT_TOKEN, PERMIT2, UPTO_PERMIT2_PROXY, USDC, USDC_DECIMALS, USDC_NAME, USDC_VERSION,
+    WALLET_FACTORY, confirm, erc6492_probe_bytecode, exact_requirements,
 };
 pub use error::{Error, Result};
 pub use loopback::{Loopback, serve};

@@ -204,6 +204,8 @@ fn source_hash(js: &Path) -> Result<String> {
         js.join("../contracts/TestWallet.sol"),
         js.join("../contracts/TestWalletFactory.sol"),
         js.join("../contracts/Hostile.sol"),
+        js.join("../contracts/TestPermitToken.sol"),
+        js.join("../contracts/X402Permit2Proxies.sol"),
         js.join("../../coinslot-evm/contracts/Erc6492Probe.sol"),
     ];
     let mut all = Vec::new();

@@ -14,6 +14,8 @@ use coinslot_testkit::bindings::eip712::{
 use coinslot_testkit::bindings::{Permit2, TestUsdc};
 use coinslot_testkit::{LocalChain, PAYER_USDC, PERMIT2, USDC, tools::tools};
 
+mod proxies;
+
 fn usdc_domain() -> Eip712Domain {
     eip712_domain! {
         name: "USDC",
