@@ -220,6 +220,8 @@ reasons! {
     InvalidUptoEvmScheme = "invalid_upto_evm_scheme",
     /// The payload's network differs from the requirement's.
     InvalidUptoEvmNetworkMismatch = "invalid_upto_evm_network_mismatch",
+    /// The settlement transaction failed on chain.
+    InvalidUptoEvmTransactionFailed = "invalid_upto_evm_transaction_failed",
     /// The settlement amount is above the signed maximum.
     InvalidUptoEvmPayloadSettlementExceedsAmount = "invalid_upto_evm_payload_settlement_exceeds_amount",
     /// The amount exceeds what the permit allows.

@@ -19,6 +19,38 @@ alloy::sol! {
         event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce);
     }
 
+    /// The ERC-20 functions Permit2 payments are checked with.
+    interface IErc20 {
+        function balanceOf(address account) external view returns (uint256);
+        function allowance(address owner, address spender) external view returns (uint256);
+
+        event Transfer(address indexed from, address indexed to, uint256 value);
+    }
+
+    /// Permit2's unordered nonces: bit `nonce & 0xff` of word `nonce >> 8` is set once used.
+    interface IPermit2 {
+        function nonceBitmap(address owner, uint256 wordPosition) external view returns (uint256);
+    }
+
+    /// The x402 `exact` Permit2 proxy (`x402ExactPermit2Proxy`).
+    interface IExactPermit2Proxy {
+        struct TokenPermissions { address token; uint256 amount; }
+        struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
+        struct Witness { address to; uint256 validAfter; }
+
+        function settle(PermitTransferFrom permit, address owner, Witness witness, bytes signature) external;
+    }
+
+    /// The x402 `upto` Permit2 proxy (`x402UptoPermit2Proxy`): any amount up to the permitted
+    /// one, sent only by `witness.facilitator`.
+    interface IUptoPermit2Proxy {
+        struct TokenPermissions { address token; uint256 amount; }
+        struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
+        struct Witness { address to; address facilitator; uint256 validAfter; }
+
+        function settle(PermitTransferFrom permit, uint256 amount, address owner, Witness witness, bytes signature) external;
+    }
+
     /// [ERC-1271]: a contract wallet says whether a signature is its own.
     ///
     /// [ERC-1271]: https://eips.ethereum.org/EIPS/eip-1271

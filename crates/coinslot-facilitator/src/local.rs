@@ -33,7 +33,8 @@ type Shared = std::result::Result<SettleResponse, String>;
 ///
 /// Zero-value payments are refused (`invalid_payment_requirements`): settling them would
 /// spend gas for nothing. [`with_minimum_amount`](LocalFacilitatorBuilder::with_minimum_amount)
-/// raises the floor.
+/// raises the floor. For `upto` the floor applies to the signed maximum at verify and to a
+/// charge at settle, but for a charge of 0, which sends no transaction.
 ///
 /// ```no_run
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -305,9 +306,10 @@ impl LocalFacilitator {
     }
 
     async fn settle_request(&self, request: &SettleRequest) -> Result<SettleResponse> {
-        // Checked here as at verify: `upto` will settle amounts below its signed maximum, and
-        // zero without a transaction; it will need its own rule.
-        if let Some(message) = self.inner.minimums.refusal(request) {
+        // Checked here as at verify, but for an `upto` charge of 0: it sends nothing, so it
+        // costs no gas (the maximum it charges against met the minimum at verify).
+        let free_upto = request.scheme() == "upto" && request.amount() == TokenAmount::ZERO;
+        if let Some(message) = self.inner.minimums.refusal(request).filter(|_| !free_upto) {
             return Ok(SettleResponse::failure(
                 ErrorReason::InvalidPaymentRequirements,
                 request.network()?,

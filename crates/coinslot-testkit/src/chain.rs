@@ -311,11 +311,7 @@ impl LocalChain {
 
     /// The token's balance of `owner`, in atomic units.
     pub async fn usdc_balance(&self, owner: Address) -> Result<U256> {
-        self.usdc()
-            .balanceOf(owner)
-            .call()
-            .await
-            .map_err(|e| Error::rpc("balanceOf", e))
+        self.token_balance(USDC, owner).await
     }
 
     /// Creates `value` atomic units of the token for `to`, and waits for the block.
@@ -331,6 +327,15 @@ impl LocalChain {
     /// Creates `value` of the plain EIP-2612 token for `to`, and waits for the block.
     pub async fn mint_permit_token(&self, to: Address, value: U256) -> Result<()> {
         confirm("mint", self.permit_token().mint(to, value)).await
+    }
+
+    /// `owner`'s balance of any ERC-20 `token`.
+    pub async fn token_balance(&self, token: Address, owner: Address) -> Result<U256> {
+        TestUsdc::new(token, self.provider.clone())
+            .balanceOf(owner)
+            .call()
+            .await
+            .map_err(|e| Error::rpc("balanceOf", e))
     }
 
     /// Lets Permit2 move any amount of `token` for `owner` (the one-time approval a Permit2
@@ -524,6 +529,42 @@ pub fn exact_requirements(pay_to: Address, amount: u64) -> coinslot_core::Paymen
             ("version".to_owned(), USDC_VERSION.into()),
         ])),
         other: coinslot_core::JsonObject::new(),
+    }
+}
+
+/// An `exact` offer of `amount` of `token` paid through Permit2 (`assetTransferMethod:
+/// "permit2"`) to `pay_to`, on the local chain.
+pub fn permit2_requirements(
+    pay_to: Address,
+    token: Address,
+    amount: u64,
+) -> coinslot_core::PaymentRequirements {
+    coinslot_core::PaymentRequirements {
+        asset: token.to_checksum(None),
+        extra: Some(coinslot_core::JsonObject::from_iter([(
+            "assetTransferMethod".to_owned(),
+            "permit2".into(),
+        )])),
+        ..exact_requirements(pay_to, amount)
+    }
+}
+
+/// An `upto` offer of at most `maximum` of `token` to `pay_to`, settleable by `facilitator`,
+/// on the local chain.
+pub fn upto_requirements(
+    pay_to: Address,
+    token: Address,
+    maximum: u64,
+    facilitator: Address,
+) -> coinslot_core::PaymentRequirements {
+    coinslot_core::PaymentRequirements {
+        scheme: "upto".to_owned(),
+        asset: token.to_checksum(None),
+        extra: Some(coinslot_core::JsonObject::from_iter([(
+            "facilitatorAddress".to_owned(),
+            facilitator.to_checksum(None).into(),
+        )])),
+        ..exact_requirements(pay_to, maximum)
     }
 }
 

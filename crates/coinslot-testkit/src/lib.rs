@@ -37,7 +37,8 @@ pub mod tools;
 pub use chain::{
     Accounts, CHAIN_ID, EXACT_PERMIT2_PROXY, Hostile, LocalChain, PAYER_PERMIT_TOKEN, PAYER_USDC,
     PERMIT_TOKEN, PERMIT2, UPTO_PERMIT2_PROXY, USDC, USDC_DECIMALS, USDC_NAME, USDC_VERSION,
-    WALLET_FACTORY, confirm, erc6492_probe_bytecode, exact_requirements,
+    WALLET_FACTORY, confirm, erc6492_probe_bytecode, exact_requirements, permit2_requirements,
+    upto_requirements,
 };
 pub use error::{Error, Result};
 pub use loopback::{Loopback, serve};

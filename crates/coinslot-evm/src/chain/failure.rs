@@ -4,6 +4,10 @@
 use alloy::transports::{RpcError, TransportErrorKind};
 use coinslot_core::Error;
 
+/// A payment check's outcome: a refusal, or a failure of the node (which says nothing of the
+/// payment).
+pub(crate) type Checked<T> = coinslot_core::Result<Result<T, coinslot_core::Refusal>>;
+
 /// Why a call or a transaction did not go through.
 #[derive(Debug)]
 pub(crate) enum ChainFailure {
@@ -20,6 +24,19 @@ pub(crate) enum ChainFailure {
     },
     /// The node failed or could not be reached.
     Node(Error),
+}
+
+impl std::fmt::Display for ChainFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Execution(Some(message)) => write!(f, "reverted: {message}"),
+            Self::Execution(None) => f.write_str("reverted"),
+            Self::GasPriceAboveCap { base_fee, cap } => {
+                write!(f, "base fee {base_fee} wei is above the cap of {cap} wei")
+            }
+            Self::Node(error) => error.fmt(f),
+        }
+    }
 }
 
 impl ChainFailure {

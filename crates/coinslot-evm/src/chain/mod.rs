@@ -25,7 +25,7 @@ use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{Filter, Log, TransactionRequest};
 use coinslot_core::{Error, Network, Result};
 
-pub(crate) use failure::ChainFailure;
+pub(crate) use failure::{ChainFailure, Checked};
 pub use gas::GasCaps;
 pub(crate) use send::Sent;
 use send::{Account, SyncSends};
@@ -282,6 +282,30 @@ impl EvmChain {
         gas: u64,
     ) -> Result<Bytes, ChainFailure> {
         self.call_at(to, input, gas, BlockId::latest()).await
+    }
+
+    /// `eth_call` as `from` (a call that checks its sender), with at most `gas`.
+    pub(crate) async fn call_from(
+        &self,
+        from: Address,
+        to: Address,
+        input: Bytes,
+        gas: u64,
+    ) -> Result<Bytes, ChainFailure> {
+        let request = TransactionRequest::default()
+            .with_from(from)
+            .with_to(to)
+            .with_input(input)
+            .with_gas_limit(gas);
+        self.provider
+            .call(request)
+            .await
+            .map_err(|e| ChainFailure::from_rpc("eth_call", e))
+    }
+
+    /// Whether `address` is one of this chain's settlement keys.
+    pub(crate) fn has_signer(&self, address: Address) -> bool {
+        self.accounts.iter().any(|a| a.address == address)
     }
 
     /// `eth_call` at `block`, with at most `gas`.

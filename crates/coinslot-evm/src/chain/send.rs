@@ -67,7 +67,30 @@ impl EvmChain {
         gas_cap: u64,
     ) -> Result<Sent, ChainFailure> {
         let index = self.next_account.fetch_add(1, Ordering::Relaxed) % self.accounts.len();
-        let account = &self.accounts[index];
+        self.send_from(&self.accounts[index], to, input, gas_cap)
+            .await
+    }
+
+    /// [`send`](Self::send) from the key of `signer`, which must be one of this chain's (a
+    /// call that checks its sender, as `upto` settlement does): `None` if it is not.
+    pub(crate) async fn send_as(
+        &self,
+        signer: Address,
+        to: Address,
+        input: Bytes,
+        gas_cap: u64,
+    ) -> Option<Result<Sent, ChainFailure>> {
+        let account = self.accounts.iter().find(|a| a.address == signer)?;
+        Some(self.send_from(account, to, input, gas_cap).await)
+    }
+
+    async fn send_from(
+        &self,
+        account: &Account,
+        to: Address,
+        input: Bytes,
+        gas_cap: u64,
+    ) -> Result<Sent, ChainFailure> {
         let function = selector(&input);
         let request = TransactionRequest::default()
             .with_from(account.address)

@@ -9,12 +9,17 @@ use coinslot_core::{
 };
 
 use super::SCHEME;
+use super::permit2;
 use super::settle;
-use super::signature::PayerSignature;
 use super::simulate;
 use super::types::ExactEvmPayload;
-use super::verify::{self, Policy, Verified, claimed_payer, parts_of, unix_now};
-use crate::chain::EvmChain;
+use super::verify::{self, parts_of};
+use crate::chain::{Checked, EvmChain};
+use crate::clock::unix_now;
+use crate::permit2::{ExactWitness, Permit2Payload, is_permit2};
+use crate::policy::Policy;
+use crate::signature::PayerSignature;
+use crate::wire::claimed_payer;
 
 /// Verifies and settles `exact` EIP-3009 payments on the chain of an [`EvmChain`].
 ///
@@ -50,9 +55,7 @@ impl ExactEvmFacilitator {
     /// token is settled. Another asset is refused with `invalid_payment_requirements`.
     #[must_use]
     pub fn with_asset(mut self, asset: Address) -> Self {
-        if !self.policy.assets.contains(&asset) {
-            self.policy.assets.push(asset);
-        }
+        self.policy.allow_asset(asset);
         self
     }
 
@@ -85,9 +88,7 @@ impl ExactEvmFacilitator {
     /// `eip6492_factory_not_allowed`.
     #[must_use]
     pub fn with_erc6492_factory(mut self, factory: Address) -> Self {
-        if !self.policy.erc6492_factories.contains(&factory) {
-            self.policy.erc6492_factories.push(factory);
-        }
+        self.policy.allow_factory(factory);
         self
     }
 
@@ -105,13 +106,12 @@ impl ExactEvmFacilitator {
     /// transfer's simulation are read from the chain by `verify`. Use it to refuse bad
     /// payments cheaply before any RPC.
     pub fn verify_local(&self, request: &VerifyRequest) -> Option<VerifyResponse> {
+        let chain_id = self.chain.chain_id();
         let checked = match parts_of(request) {
-            Ok(parts) => verify::check_payment_locally(
-                self.chain.chain_id(),
-                &self.policy,
-                &parts,
-                unix_now(),
-            )?,
+            Ok(parts) if is_permit2(parts.payload) => {
+                permit2::check_locally(chain_id, &self.policy, &parts, unix_now())?
+            }
+            Ok(parts) => verify::check_payment_locally(chain_id, &self.policy, &parts, unix_now())?,
             Err(refusal) => Err(refusal),
         };
         Some(match checked {
@@ -121,22 +121,21 @@ impl ExactEvmFacilitator {
     }
 
     /// Every check of `verify`: the local ones, then the chain's state and a simulation.
-    async fn check(&self, request: &VerifyRequest) -> Result<Result<Verified, Refusal>> {
+    async fn check(&self, request: &VerifyRequest) -> Checked<Address> {
         let parts = match parts_of(request) {
             Ok(parts) => parts,
             Err(refusal) => return Ok(Err(refusal)),
         };
+        if is_permit2(parts.payload) {
+            return permit2::verify(&self.chain, &self.policy, &parts, unix_now()).await;
+        }
         let verified =
             match verify::check_payment(&self.chain, &self.policy, &parts, unix_now()).await? {
                 Ok(verified) => verified,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-        Ok(
-            match simulate::check_chain(&self.chain, &verified, &parts.requirements).await? {
-                Ok(()) => Ok(verified),
-                Err(refusal) => Err(refusal),
-            },
-        )
+        let checked = simulate::check_chain(&self.chain, &verified, &parts.requirements).await?;
+        Ok(checked.map(|()| verified.payload.authorization.from))
     }
 
     /// The local checks again, then the transfer. The chain's state is not read first: the
@@ -155,6 +154,9 @@ impl ExactEvmFacilitator {
             Ok(parts) => parts,
             Err(refusal) => return refused(refusal),
         };
+        if is_permit2(parts.payload) {
+            return permit2::settle(&self.chain, &self.policy, &parts, network, unix_now()).await;
+        }
         let verified =
             match verify::check_payment(&self.chain, &self.policy, &parts, unix_now()).await? {
                 Ok(verified) => verified,
@@ -180,9 +182,7 @@ impl SchemeFacilitator for ExactEvmFacilitator {
     fn verify<'a>(&'a self, request: &'a VerifyRequest) -> BoxFuture<'a, Result<VerifyResponse>> {
         Box::pin(async move {
             Ok(match self.check(request).await? {
-                Ok(verified) => {
-                    VerifyResponse::valid(verified.payload.authorization.from.to_checksum(None))
-                }
+                Ok(payer) => VerifyResponse::valid(payer.to_checksum(None)),
                 Err(refusal) => invalid(refusal, request),
             })
         })
@@ -201,6 +201,21 @@ impl SchemeFacilitator for ExactEvmFacilitator {
         pending: &'a SettleResponse,
     ) -> BoxFuture<'a, Result<SettleResponse>> {
         Box::pin(async move {
+            if is_permit2(request.payload()) {
+                return match Permit2Payload::<ExactWitness>::from_object(request.payload()) {
+                    Ok(payload) => {
+                        crate::permit2::confirm(
+                            &self.chain,
+                            &payload,
+                            pending,
+                            permit2::FAILED,
+                            unix_now(),
+                        )
+                        .await
+                    }
+                    Err(_) => Ok(pending.clone()),
+                };
+            }
             match asset_and_payload(request) {
                 Some((asset, payload)) => {
                     settle::confirm(
@@ -229,8 +244,9 @@ impl SchemeFacilitator for ExactEvmFacilitator {
         vec![self.chain.network()]
     }
 
-    /// The token, the payer and the EIP-3009 nonce: the token uses a nonce once, so this is the
-    /// money movement itself, whatever else the payload says.
+    /// EIP-3009: the token, the payer and the nonce (the token uses a nonce once); Permit2: the
+    /// payer and the nonce (Permit2 uses an owner's nonce once). Either is the money movement
+    /// itself, whatever else the payload says.
     fn payment_id(&self, request: &VerifyRequest) -> PaymentId {
         payment_id(request).unwrap_or_else(|| PaymentId::of_payload(request))
     }
@@ -241,9 +257,10 @@ fn invalid(refusal: Refusal, request: &VerifyRequest) -> VerifyResponse {
     refusal.into_verify(claimed_payer(request.payload()))
 }
 
-/// The [`PaymentId`] of an `exact` EIP-3009 payment whatever its encoding: network, token,
-/// payer and nonce (a token uses a nonce once, so this is the money movement itself). `None`
-/// for another scheme or network, or a payload that does not parse.
+/// The [`PaymentId`] of an `exact` payment whatever its encoding: for EIP-3009 network, token,
+/// payer and nonce (a token uses a nonce once), for Permit2 those of
+/// [`permit2::payment_id`](crate::permit2::payment_id). `None` for another scheme or network,
+/// or a payload that does not parse.
 ///
 /// It needs no chain: a server in front of a remote facilitator gives it to
 /// `HttpFacilitator::with_payment_ids` so that its replay guard knows the two `v` encodings of
@@ -252,6 +269,10 @@ pub fn payment_id(request: &VerifyRequest) -> Option<PaymentId> {
     let network = request.network().ok()?;
     if request.scheme() != SCHEME || network.eip155_chain_id().is_none() {
         return None;
+    }
+    if is_permit2(request.payload()) {
+        let payload = Permit2Payload::<ExactWitness>::from_object(request.payload()).ok()?;
+        return Some(crate::permit2::payment_id(&network, &payload));
     }
     let (asset, payload) = asset_and_payload(request)?;
     Some(PaymentId::new(format!(

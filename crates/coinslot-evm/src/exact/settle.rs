@@ -8,12 +8,13 @@ use alloy::rpc::types::{Filter, TransactionReceipt};
 use alloy::sol_types::{SolCall as _, SolEvent as _};
 use coinslot_core::{ErrorReason, Network, Result, SettleResponse};
 
-use super::signature::PayerSignature;
 use super::simulate::{check_state, reason_for_revert};
 use super::types::Authorization;
 use super::verify::{Verified, transfer_calldata};
 use crate::chain::{ChainFailure, EvmChain};
 use crate::contracts::IEip3009Token;
+use crate::erc6492;
+use crate::signature::PayerSignature;
 
 /// How far back [`find_transfer`] looks for the `AuthorizationUsed` event of a payment sent
 /// before: settlements are confirmed within minutes, and nodes cap `eth_getLogs` ranges.
@@ -27,40 +28,15 @@ pub(super) async fn send(
 ) -> Result<SettleResponse> {
     let payer = verified.payload.authorization.from.to_checksum(None);
     if let PayerSignature::Counterfactual(wrapped) = &verified.signature
-        && !chain
-            .is_contract(verified.payload.authorization.from)
-            .await?
+        && let Err(message) =
+            erc6492::deploy(chain, verified.payload.authorization.from, wrapped).await?
     {
-        let deployed = match chain
-            .send(
-                wrapped.factory,
-                wrapped.factory_calldata.clone(),
-                chain.gas_caps().deployment,
-            )
-            .await
-        {
-            Ok(sent) => chain.wait_for_receipt(sent).await?,
-            Err(ChainFailure::Node(error)) => return Err(error),
-            Err(failure) => {
-                return Ok(SettleResponse::failure(
-                    ErrorReason::SmartWalletDeploymentFailed,
-                    network,
-                    Some(payer),
-                )
-                .with_message(describe(&failure)));
-            }
-        };
-        if !deployed.is_some_and(|receipt| receipt.status())
-            || !chain
-                .is_contract(verified.payload.authorization.from)
-                .await?
-        {
-            return Ok(SettleResponse::failure(
-                ErrorReason::SmartWalletDeploymentFailed,
-                network,
-                Some(payer),
-            ));
-        }
+        return Ok(SettleResponse::failure(
+            ErrorReason::SmartWalletDeploymentFailed,
+            network,
+            Some(payer),
+        )
+        .with_message(message));
     }
 
     let input = transfer_calldata(verified);
@@ -70,7 +46,7 @@ pub(super) async fn send(
         Err(ChainFailure::Node(error)) => return Err(error),
         Err(failure @ ChainFailure::GasPriceAboveCap { .. }) => {
             return Err(coinslot_core::Error::Chain {
-                message: format!("settlement not sent: {}", describe(&failure)),
+                message: format!("settlement not sent: {}", failure),
                 source: None,
             });
         }
@@ -351,15 +327,4 @@ pub(super) async fn confirm(
         return Ok(response);
     }
     Ok(pending.clone())
-}
-
-fn describe(failure: &ChainFailure) -> String {
-    match failure {
-        ChainFailure::Execution(Some(message)) => format!("reverted: {message}"),
-        ChainFailure::Execution(None) => "reverted".to_owned(),
-        ChainFailure::GasPriceAboveCap { base_fee, cap } => {
-            format!("base fee {base_fee} wei is above the cap of {cap} wei")
-        }
-        ChainFailure::Node(error) => error.to_string(),
-    }
 }

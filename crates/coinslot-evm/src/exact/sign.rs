@@ -1,20 +1,21 @@
-//! The client side of `exact` with EIP-3009.
+//! The client side of `exact`: EIP-3009 when the offer names the token's EIP-712 domain,
+//! Permit2 when it asks for it or names no domain.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{B256, U256};
 use alloy::signers::Signer;
 use alloy::sol_types::Eip712Domain;
 use coinslot_core::{BoxFuture, Error, JsonObject, PaymentRequirements, Result, SchemeClient};
 
 use super::SCHEME;
 use super::types::{Authorization, ExactEvmPayload, TransferWithAuthorization};
+use crate::clock::{VALID_AFTER_SKEW_SECS, unix_now};
+use crate::permit2::{self, ExactWitness};
+use crate::terms::{self, Terms, invalid};
 
-/// How far back `validAfter` is set, so that a payer's clock running ahead of the chain's does
-/// not make the authorization "not yet valid" (the reference clients use the same 10 minutes).
-const VALID_AFTER_SKEW_SECS: u64 = 600;
-
-/// Pays `exact` requirements on any `eip155:*` network with EIP-3009, signing with `S`.
+/// Pays `exact` requirements on any `eip155:*` network, signing with `S`: with EIP-3009 when
+/// the offer names the token's EIP-712 domain (`extra.name`, `extra.version`), with Permit2 when
+/// it sets `extra.assetTransferMethod` to `"permit2"` or names no domain. A Permit2 payment
+/// needs the payer to have let Permit2 move the token once (`approve(PERMIT2, …)`).
 ///
 /// ```no_run
 /// use alloy::signers::local::PrivateKeySigner;
@@ -29,13 +30,12 @@ pub struct ExactEvmClient<S> {
     signer: S,
 }
 
-/// The parts of a requirement that EIP-3009 signing needs, checked.
-struct Terms {
-    chain_id: u64,
-    asset: Address,
-    pay_to: Address,
-    name: String,
-    version: String,
+/// How the payment moves the token.
+enum Method {
+    /// The token's own `transferWithAuthorization`, signed under its EIP-712 domain.
+    Eip3009 { name: String, version: String },
+    /// Permit2 and the x402 `exact` proxy: any ERC-20 the payer has let Permit2 move.
+    Permit2,
 }
 
 impl<S> ExactEvmClient<S> {
@@ -50,59 +50,31 @@ impl<S> ExactEvmClient<S> {
     }
 }
 
-fn invalid(reason: impl Into<String>) -> Error {
-    Error::InvalidRequirements {
-        reason: reason.into(),
-    }
-}
-
-fn terms(requirements: &PaymentRequirements) -> Result<Terms> {
-    if requirements.scheme != SCHEME {
-        return Err(invalid(format!(
-            "scheme {:?} is not exact",
-            requirements.scheme
-        )));
-    }
-    let chain_id = requirements
-        .network
-        .eip155_chain_id()
-        .ok_or_else(|| invalid(format!("{} is not an eip155 network", requirements.network)))?;
-    let extra = requirements.extra.as_ref();
-    let field = |name: &str| {
-        extra
-            .and_then(|extra| extra.get(name))
-            .and_then(|value| value.as_str())
-            .map(str::to_owned)
+/// The offer and how to pay it: EIP-3009 when asked or when the offer names the token's
+/// domain, else Permit2.
+fn read_offer(requirements: &PaymentRequirements) -> Result<(Terms, Method)> {
+    let terms = terms::read(requirements, SCHEME)?;
+    let field = |name: &str| terms::extra(requirements, name).map(str::to_owned);
+    let eip3009 = || -> Result<Method> {
+        Ok(Method::Eip3009 {
+            name: field("name")
+                .ok_or_else(|| invalid("extra.name (the token's EIP-712 name) is missing"))?,
+            version: field("version")
+                .ok_or_else(|| invalid("extra.version (the token's EIP-712 version) is missing"))?,
+        })
     };
-    match field("assetTransferMethod").as_deref() {
-        None | Some("eip3009") => {}
+    let method = match terms::extra(requirements, "assetTransferMethod") {
+        Some("eip3009") => eip3009()?,
+        Some("permit2") => Method::Permit2,
+        // The spec's order: EIP-3009 when the offer names the token's domain, else Permit2.
+        None => eip3009().unwrap_or(Method::Permit2),
         Some(other) => {
             return Err(invalid(format!(
-                "assetTransferMethod {other:?} is not eip3009"
+                "assetTransferMethod {other:?} is neither eip3009 nor permit2"
             )));
         }
-    }
-    let address = |what: &str, text: &str| {
-        text.parse::<Address>()
-            .map_err(|_| invalid(format!("{what} {text:?} is not an EVM address")))
     };
-    Ok(Terms {
-        chain_id,
-        asset: address("asset", &requirements.asset)?,
-        pay_to: address("payTo", &requirements.pay_to)?,
-        name: field("name")
-            .ok_or_else(|| invalid("extra.name (the token's EIP-712 name) is missing"))?,
-        version: field("version")
-            .ok_or_else(|| invalid("extra.version (the token's EIP-712 version) is missing"))?,
-    })
-}
-
-fn unix_now() -> u64 {
-    // A clock before 1970 is treated as 1970: the authorization then fails verification
-    // with a clear reason instead of this client panicking.
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    Ok((terms, method))
 }
 
 impl<S: Signer + Send + Sync> SchemeClient for ExactEvmClient<S> {
@@ -115,7 +87,7 @@ impl<S: Signer + Send + Sync> SchemeClient for ExactEvmClient<S> {
     }
 
     fn can_pay(&self, requirements: &PaymentRequirements) -> bool {
-        terms(requirements).is_ok()
+        read_offer(requirements).is_ok()
     }
 
     fn create_payload<'a>(
@@ -123,19 +95,41 @@ impl<S: Signer + Send + Sync> SchemeClient for ExactEvmClient<S> {
         requirements: &'a PaymentRequirements,
     ) -> BoxFuture<'a, Result<JsonObject>> {
         Box::pin(async move {
-            let terms = terms(requirements)?;
+            let (terms, method) = read_offer(requirements)?;
             let now = unix_now();
+            let amount = requirements.amount.as_u256();
+            let valid_after = U256::from(now.saturating_sub(VALID_AFTER_SKEW_SECS));
+            let valid_before = U256::from(now.saturating_add(requirements.max_timeout_seconds));
+            let (name, version) = match method {
+                Method::Eip3009 { name, version } => (name, version),
+                Method::Permit2 => {
+                    let witness = ExactWitness {
+                        to: terms.pay_to,
+                        valid_after,
+                    };
+                    let payload = permit2::sign(
+                        &self.signer,
+                        terms.chain_id,
+                        terms.asset,
+                        amount,
+                        valid_before,
+                        witness,
+                    )
+                    .await?;
+                    return Ok(serde_json::from_value(serde_json::to_value(payload)?)?);
+                }
+            };
             let authorization = Authorization {
                 from: self.signer.address(),
                 to: terms.pay_to,
-                value: requirements.amount.as_u256(),
-                valid_after: U256::from(now.saturating_sub(VALID_AFTER_SKEW_SECS)),
-                valid_before: U256::from(now.saturating_add(requirements.max_timeout_seconds)),
+                value: amount,
+                valid_after,
+                valid_before,
                 nonce: B256::random(),
             };
             let domain = Eip712Domain::new(
-                Some(terms.name.into()),
-                Some(terms.version.into()),
+                Some(name.into()),
+                Some(version.into()),
                 Some(U256::from(terms.chain_id)),
                 Some(terms.asset),
                 None,

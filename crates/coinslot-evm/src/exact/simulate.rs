@@ -6,11 +6,11 @@ use alloy::primitives::{Address, Bytes};
 use alloy::sol_types::SolCall as _;
 use coinslot_core::{ErrorReason, PaymentRequirements, Refusal, Result};
 
-use super::erc6492;
-use super::signature::PayerSignature;
-use super::verify::{Checked, Verified, transfer_calldata};
-use crate::chain::{ChainFailure, EvmChain};
+use super::verify::{Verified, transfer_calldata};
+use crate::chain::{ChainFailure, Checked, EvmChain};
 use crate::contracts::IEip3009Token;
+use crate::erc6492;
+use crate::signature::PayerSignature;
 
 /// The asset holds code (cached once seen): a transfer "sent" to an account without code
 /// succeeds and moves nothing.

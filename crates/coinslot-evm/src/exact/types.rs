@@ -39,19 +39,19 @@ impl ExactEvmPayload {
 #[serde(rename_all = "camelCase")]
 pub struct Authorization {
     /// The payer.
-    #[serde(with = "checksummed")]
+    #[serde(with = "crate::wire::checksummed")]
     pub from: Address,
     /// The payee (`payTo`).
-    #[serde(with = "checksummed")]
+    #[serde(with = "crate::wire::checksummed")]
     pub to: Address,
     /// The amount, in atomic units.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::wire::decimal")]
     pub value: U256,
     /// Not valid before this Unix time.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::wire::decimal")]
     pub valid_after: U256,
     /// Not valid from this Unix time on.
-    #[serde(with = "decimal")]
+    #[serde(with = "crate::wire::decimal")]
     pub valid_before: U256,
     /// 32 random bytes, used once.
     pub nonce: B256,
@@ -67,43 +67,6 @@ impl From<&Authorization> for TransferWithAuthorization {
             validBefore: a.valid_before,
             nonce: a.nonce,
         }
-    }
-}
-
-/// An address written in EIP-55 checksum form, as viem and the reference SDKs write it (the
-/// Python reference refuses lower-case ones), and read in any case.
-mod checksummed {
-    use alloy::primitives::Address;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(
-        address: &Address,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&address.to_checksum(None))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Address, D::Error> {
-        Address::deserialize(deserializer)
-    }
-}
-
-/// `U256` as a canonical decimal string, through core's strict `TokenAmount` parser.
-mod decimal {
-    use alloy::primitives::U256;
-    use coinslot_core::TokenAmount;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(value: &U256, serializer: S) -> Result<S::Ok, S::Error> {
-        TokenAmount::from(*value).serialize(serializer)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<U256, D::Error> {
-        TokenAmount::deserialize(deserializer).map(|amount| amount.as_u256())
     }
 }
 

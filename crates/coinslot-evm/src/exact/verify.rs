@@ -2,40 +2,28 @@
 //! reference order, each failure with its reason string.
 //!
 //! The local checks come first and cost no RPC for a key-signed payment: scheme, network, the
-//! EIP-712 domain in `extra`, the payload's shape, the signature ([`signature`](super::signature):
+//! EIP-712 domain in `extra`, the payload's shape, the signature ([`signature`](crate::signature):
 //! ECDSA recovering `from`, low-s), `to == payTo`, that the payer is not the payee,
 //! `validBefore ≥ now + 6`, `validAfter ≤ now`, `value == amount`, and the asset. A contract
 //! wallet's signature needs one `eth_call` (ERC-1271). Then the chain
 //! ([`simulate`](super::simulate)): the asset holds code, and an `eth_call` of the transfer
 //! itself; when that fails, the nonce's state and the payer's balance say why.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::sol_types::{Eip712Domain, SolCall as _, SolStruct as _};
-use coinslot_core::{
-    ErrorReason, JsonObject, Network, PaymentParts, Refusal, Result, VerifyRequest,
-};
+use coinslot_core::{ErrorReason, Network, PaymentParts, Refusal, Result, VerifyRequest};
 
 use super::SCHEME;
-use super::erc6492;
-use super::signature::{PayerSignature, check_signature, ecdsa_signer};
 use super::types::{ExactEvmPayload, TransferWithAuthorization};
-use crate::chain::EvmChain;
+use crate::chain::{Checked, EvmChain};
 use crate::contracts::IEip3009Token;
+use crate::erc6492;
+use crate::policy::Policy;
+use crate::signature::{PayerSignature, SignatureReasons, check_signature, ecdsa_signer};
 
 /// Seconds an authorization must still be valid for at verification: time for the settlement
 /// to be mined (the reference's block buffer).
 pub(super) const VALID_BEFORE_BUFFER_SECS: u64 = 6;
-
-/// What the operator allows, beyond what the protocol requires.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Policy {
-    /// Factories whose ERC-6492 wallets may be deployed at settlement.
-    pub(super) erc6492_factories: Vec<Address>,
-    /// Tokens settled; empty: any EIP-3009 token.
-    pub(super) assets: Vec<Address>,
-}
 
 /// A payment that passed the checks: what settlement needs.
 #[derive(Debug)]
@@ -45,31 +33,12 @@ pub(super) struct Verified {
     pub(super) signature: PayerSignature,
 }
 
-/// A check's outcome: a refusal, or a failure of the node (which says nothing of the payment).
-pub(super) type Checked<T> = Result<Result<T, Refusal>>;
-
 /// The request seen one way whatever its version; a v1 requirement whose network name is
 /// unknown is refused.
 pub(super) fn parts_of(request: &VerifyRequest) -> Result<PaymentParts<'_>, Refusal> {
     request
         .parts()
         .map_err(|e| Refusal::with(ErrorReason::InvalidExactEvmNetworkMismatch, e.to_string()))
-}
-
-/// The payer named by a payload, read leniently so that even a refusal of a malformed
-/// payload can say who sent it.
-pub(super) fn claimed_payer(payload: &JsonObject) -> Option<String> {
-    let from = payload.get("authorization")?.get("from")?.as_str()?;
-    Some(
-        from.parse::<Address>()
-            .map_or_else(|_| from.to_owned(), |a| a.to_checksum(None)),
-    )
-}
-
-pub(super) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// Everything up to and including the signature and the fields it covers; no chain reads
@@ -91,6 +60,7 @@ pub(super) async fn check_payment(
         terms.hash,
         authorization.from,
         &terms.payload.signature,
+        &SignatureReasons::EIP3009,
     )
     .await?
     {
@@ -138,8 +108,8 @@ struct Terms {
     hash: B256,
 }
 
-/// Scheme, network, EIP-712 domain, payload shape, addresses and the operator's assets.
-fn check_terms(chain_id: u64, policy: &Policy, parts: &PaymentParts<'_>) -> Result<Terms, Refusal> {
+/// The scheme is `exact` and the network this chain, in the payment and the requirement alike.
+pub(super) fn check_kind(chain_id: u64, parts: &PaymentParts<'_>) -> Result<(), Refusal> {
     let network = Network::eip155(chain_id);
     let requirements = &parts.requirements;
     if parts.scheme != SCHEME || requirements.scheme != SCHEME {
@@ -151,6 +121,13 @@ fn check_terms(chain_id: u64, policy: &Policy, parts: &PaymentParts<'_>) -> Resu
             format!("this facilitator settles on {network}"),
         ));
     }
+    Ok(())
+}
+
+/// Scheme, network, EIP-712 domain, payload shape, addresses and the operator's assets.
+fn check_terms(chain_id: u64, policy: &Policy, parts: &PaymentParts<'_>) -> Result<Terms, Refusal> {
+    check_kind(chain_id, parts)?;
+    let requirements = &parts.requirements;
     let extra = requirements.extra.as_ref();
     let text = |name: &str| {
         extra
@@ -184,12 +161,7 @@ fn check_terms(chain_id: u64, policy: &Policy, parts: &PaymentParts<'_>) -> Resu
             "asset and payTo must be EVM addresses",
         ));
     };
-    if !policy.assets.is_empty() && !policy.assets.contains(&asset) {
-        return Err(Refusal::with(
-            ErrorReason::InvalidPaymentRequirements,
-            format!("asset {asset} is not settled by this facilitator"),
-        ));
-    }
+    policy.check_asset(asset)?;
     let domain = Eip712Domain::new(
         Some(name.to_owned().into()),
         Some(version.to_owned().into()),

@@ -148,27 +148,31 @@ async fn requirements_it_cannot_pay_are_refused_with_a_reason() {
             },
         ),
         (
-            "no extra",
+            "eip3009 without a domain",
             PaymentRequirements {
-                extra: None,
+                extra: Some(
+                    serde_json::from_value(json!({"assetTransferMethod": "eip3009"})).unwrap(),
+                ),
                 ..base.clone()
             },
         ),
         (
-            "no version",
-            PaymentRequirements {
-                extra: Some(serde_json::from_value(json!({"name": "USDC"})).unwrap()),
-                ..base.clone()
-            },
-        ),
-        (
-            "permit2",
+            "eip3009 without a version",
             PaymentRequirements {
                 extra: Some(
                     serde_json::from_value(
-                        json!({"name": "USDC", "version": "2", "assetTransferMethod": "permit2"}),
+                        json!({"name": "USDC", "assetTransferMethod": "eip3009"}),
                     )
                     .unwrap(),
+                ),
+                ..base.clone()
+            },
+        ),
+        (
+            "erc7710",
+            PaymentRequirements {
+                extra: Some(
+                    serde_json::from_value(json!({"assetTransferMethod": "erc7710"})).unwrap(),
                 ),
                 ..base.clone()
             },

@@ -13,6 +13,7 @@ use coinslot_evm::EvmChain;
 use coinslot_evm::exact::{
     Authorization, ExactEvmFacilitator, ExactEvmPayload, TransferWithAuthorization,
 };
+use coinslot_evm::permit2::{Permit2Authorization, Permit2Payload, Permitted, Witness};
 use coinslot_testkit::{CHAIN_ID, LocalChain, USDC};
 
 /// The price every test asks: 0.01 USDC.
@@ -109,4 +110,61 @@ pub(crate) async fn evm_chain_with(
 
 pub(crate) async fn facilitator(chain: &LocalChain) -> ExactEvmFacilitator {
     ExactEvmFacilitator::new(evm_chain(chain).await)
+}
+
+/// What an honest client would sign through Permit2 for `requirements`, from `from`, with
+/// `witness`.
+pub(crate) fn permit2_authorization<W>(
+    from: Address,
+    requirements: &PaymentRequirements,
+    witness: W,
+) -> Permit2Authorization<W>
+where
+    W: Witness,
+{
+    Permit2Authorization {
+        from,
+        permitted: Permitted {
+            token: requirements.asset.parse().unwrap(),
+            amount: requirements.amount.as_u256(),
+        },
+        spender: W::PROXY,
+        nonce: U256::from_be_bytes(B256::random().0),
+        deadline: U256::from(unix_now() + 60),
+        witness,
+    }
+}
+
+/// `authorization` signed by `key` on the local chain.
+pub(crate) fn permit2_signed<W: Witness>(
+    key: &PrivateKeySigner,
+    authorization: Permit2Authorization<W>,
+) -> Permit2Payload<W> {
+    permit2_signed_on(key, authorization, CHAIN_ID)
+}
+
+/// `authorization` signed by `key` under Permit2's domain on `chain_id`.
+pub(crate) fn permit2_signed_on<W: Witness>(
+    key: &PrivateKeySigner,
+    authorization: Permit2Authorization<W>,
+    chain_id: u64,
+) -> Permit2Payload<W> {
+    let hash = W::signing_hash(&authorization, chain_id);
+    Permit2Payload {
+        signature: key
+            .sign_hash_sync(&hash)
+            .unwrap()
+            .as_bytes()
+            .to_vec()
+            .into(),
+        permit2_authorization: authorization,
+    }
+}
+
+/// A v2 request carrying a Permit2 `payload` for `requirements`.
+pub(crate) fn permit2_request<W: Witness>(
+    requirements: &PaymentRequirements,
+    payload: &Permit2Payload<W>,
+) -> VerifyRequest {
+    request_with(requirements, serde_json::to_value(payload).unwrap())
 }

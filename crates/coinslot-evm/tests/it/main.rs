@@ -4,4 +4,6 @@
 mod client;
 mod common;
 mod facilitator;
+mod permit2;
+mod upto;
 mod wallets;

@@ -23,28 +23,28 @@ const MAGIC: [u8; 32] = [
 
 /// The probe's creation code (solc 0.8.37, 200 runs, cancun, no metadata hash), checked
 /// against a fresh compile by this crate's tests.
-const PROBE_HEX: &str = include_str!("../../contracts/Erc6492Probe.hex");
+const PROBE_HEX: &str = include_str!("../contracts/Erc6492Probe.hex");
 
 /// An unwrapped ERC-6492 signature.
 #[derive(Debug, Clone)]
-pub(super) struct Wrapped {
+pub(crate) struct Wrapped {
     /// The contract that deploys the wallet.
-    pub(super) factory: Address,
+    pub(crate) factory: Address,
     /// The call that makes it do so.
-    pub(super) factory_calldata: Bytes,
+    pub(crate) factory_calldata: Bytes,
     /// The wallet's own signature, for ERC-1271 once it exists.
-    pub(super) signature: Bytes,
+    pub(crate) signature: Bytes,
 }
 
 /// Whether `signature` carries the ERC-6492 suffix.
-pub(super) fn is_wrapped(signature: &[u8]) -> bool {
+pub(crate) fn is_wrapped(signature: &[u8]) -> bool {
     signature.ends_with(&MAGIC)
 }
 
 impl Wrapped {
     /// Unwraps a signature that [`is_wrapped`]; `None` if what precedes the suffix is not the
     /// ABI encoding of `(address, bytes, bytes)`.
-    pub(super) fn decode(signature: &[u8]) -> Option<Self> {
+    pub(crate) fn decode(signature: &[u8]) -> Option<Self> {
         let body = &signature[..signature.len().checked_sub(MAGIC.len())?];
         let (factory, factory_calldata, signature) =
             <(Address, Bytes, Bytes)>::abi_decode_params(body).ok()?;
@@ -91,7 +91,7 @@ async fn run_probe(
 }
 
 /// Whether the wallet at `from`, once its factory has run, accepts the inner signature of `hash`.
-pub(super) async fn check_undeployed(
+pub(crate) async fn check_undeployed(
     chain: &EvmChain,
     hash: B256,
     from: Address,
@@ -110,7 +110,7 @@ pub(super) async fn check_undeployed(
 }
 
 /// Simulates the transfer from the wallet as if it were deployed.
-pub(super) async fn simulate_undeployed(
+pub(crate) async fn simulate_undeployed(
     chain: &EvmChain,
     wrapped: &Wrapped,
     asset: Address,
@@ -125,4 +125,32 @@ pub(super) async fn simulate_undeployed(
             alloy::sol_types::decode_revert_reason(&output),
         ))
     }
+}
+
+/// Deploys the wallet `from` through its factory, unless it already exists, at the
+/// facilitator's expense. `Err(why)` when the deployment failed or left no wallet at `from`.
+pub(crate) async fn deploy(
+    chain: &EvmChain,
+    from: Address,
+    wrapped: &Wrapped,
+) -> coinslot_core::Result<Result<(), String>> {
+    if chain.is_contract(from).await? {
+        return Ok(Ok(()));
+    }
+    let gas = chain.gas_caps().deployment;
+    let receipt = match chain
+        .send(wrapped.factory, wrapped.factory_calldata.clone(), gas)
+        .await
+    {
+        Ok(sent) => chain.wait_for_receipt(sent).await?,
+        Err(ChainFailure::Node(error)) => return Err(error),
+        Err(failure) => return Ok(Err(failure.to_string())),
+    };
+    if !receipt.is_some_and(|receipt| receipt.status()) || !chain.is_contract(from).await? {
+        return Ok(Err(format!(
+            "the factory {} did not deploy {from}",
+            wrapped.factory
+        )));
+    }
+    Ok(Ok(()))
 }
