@@ -137,6 +137,25 @@ impl VerifyRequest {
         }
     }
 
+    /// The same request with the requirement's amount set to `amount`: how a server settles a
+    /// metered (`upto`) payment for its charge rather than the maximum that was verified (the
+    /// payment itself, and the maximum it accepted, are unchanged).
+    #[must_use]
+    pub fn charging(&self, amount: TokenAmount) -> Self {
+        let mut request = self.clone();
+        match &mut request {
+            Self::V1 {
+                payment_requirements,
+                ..
+            } => payment_requirements.max_amount_required = amount,
+            Self::V2 {
+                payment_requirements,
+                ..
+            } => payment_requirements.amount = amount,
+        }
+        request
+    }
+
     /// The asset of the requirement, as written.
     pub fn asset(&self) -> &str {
         match self {
@@ -315,5 +334,15 @@ impl SupportedResponse {
         self.kinds
             .iter()
             .any(|k| k.x402_version == x402_version && k.scheme == scheme && k.network == network)
+    }
+
+    /// The `extra` a v2 kind publishes for `scheme` on `network`: for `upto`, the
+    /// `facilitatorAddress` an offer must name.
+    pub fn extra(&self, scheme: &str, network: &Network) -> Option<&JsonObject> {
+        self.kinds
+            .iter()
+            .find(|k| k.x402_version == 2 && k.scheme == scheme && k.network == network.as_str())?
+            .extra
+            .as_ref()
     }
 }

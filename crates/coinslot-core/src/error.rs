@@ -108,6 +108,15 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// A metered request's charge that is not one of the forms a handler may write, or that
+    /// comes to more than the signed maximum.
+    #[error("invalid charge {input:?}: {reason}")]
+    InvalidCharge {
+        /// The charge as the handler wrote it.
+        input: String,
+        /// Why.
+        reason: String,
+    },
     /// A price (`$0.001`, `0.001`) that cannot be parsed.
     #[error("invalid price {input:?}: {reason}")]
     InvalidPrice {

@@ -7,7 +7,8 @@
 //! - the [header codec](header): standard padded base64 of compact JSON, decoded strictly;
 //! - the [size limits](limits) a server and its facilitator share;
 //! - [CAIP-2 networks](network), patterns such as `eip155:*`, and the v1 network names;
-//! - [token amounts and prices](amount) in exact integers up to 2^256 − 1;
+//! - [token amounts and prices](amount) in exact integers up to 2^256 − 1, and the
+//!   [charge](charge) of a metered (`upto`) request;
 //! - the spec's [reason strings](reason);
 //! - the [requirement-matching rule](matching) every server uses;
 //! - the traits that scheme crates implement: [`SchemeClient`], [`SchemeFacilitator`], and
@@ -32,6 +33,7 @@
 
 pub mod amount;
 pub mod api;
+pub mod charge;
 mod error;
 pub mod facilitator;
 pub mod header;
@@ -48,6 +50,7 @@ pub mod version;
 
 pub use amount::{Decimal, Price, TokenAmount};
 pub use api::{PaymentParts, SettleRequest, SupportedKind, SupportedResponse, VerifyRequest};
+pub use charge::Charge;
 pub use error::{Base64Fault, BoxedSource, Error, JsonCategory, Result};
 pub use facilitator::{BoxFuture, Facilitator};
 pub use matching::{find_matching_requirements, match_payload, match_payload_v1};

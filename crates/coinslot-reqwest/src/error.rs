@@ -27,6 +27,18 @@ pub enum Error {
         /// The amount in atomic units.
         amount: TokenAmount,
     },
+    /// The server answered 412 `permit2_allowance_required`: the payer has not let Permit2 move
+    /// this token. Nothing was spent. Approve once
+    /// (`coinslot_evm::permit2::approve`, which needs gas) and send the request again.
+    #[error(
+        "the payer has not approved Permit2 for {asset} on {network}: approve it once, then retry"
+    )]
+    Permit2AllowanceRequired {
+        /// The network.
+        network: Network,
+        /// The token.
+        asset: String,
+    },
     /// The request body is a stream that cannot be sent a second time, so the 402 cannot be
     /// answered: give the request a buffered body (bytes, text, JSON).
     #[error("the request body cannot be replayed, so the 402 cannot be paid: use a buffered body")]

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use coinslot_core::header::{MAX_HEADER_LEN, decode_json};
 use coinslot_core::v1::{PaymentPayloadV1, PaymentRequiredV1, SettleResponseV1};
 use coinslot_core::{
-    BoxFuture, PaymentRequired, PaymentRequirements, ResourceInfo, SchemeClient, SettleResponse,
+    BoxFuture, ErrorReason, Network, PaymentRequired, PaymentRequirements, ResourceInfo,
+    SchemeClient, SettleResponse,
 };
 use http::{HeaderName, HeaderValue};
 use reqwest::{Request, Response, StatusCode};
@@ -113,6 +114,8 @@ impl PayerBuilder {
 pub(crate) struct Pending {
     reservation: Reservation,
     x402_version: u8,
+    network: Network,
+    asset: String,
 }
 
 /// The offers of a 402, as v2 requirements, with the version to answer in.
@@ -192,14 +195,18 @@ impl Payer {
             return Ok(Pending {
                 reservation,
                 x402_version: offers.x402_version,
+                network: offer.network.clone(),
+                asset: offer.asset.clone(),
             });
         }
         Err(Error::NoAcceptableOffer { refusals })
     }
 
     /// Reads the receipt of the paid retry into its extensions, and counts the spend: a
-    /// settled receipt (or a success without one) spends, anything else gives the budget back.
-    pub(crate) fn finish(&self, pending: Pending, response: &mut Response) {
+    /// settled receipt (or a success without one) spends what it says was charged (for a
+    /// metered payment, perhaps less than was reserved), anything else gives the budget back.
+    /// A 412 for a missing Permit2 allowance is [`Error::Permit2AllowanceRequired`].
+    pub(crate) fn finish(&self, pending: Pending, response: &mut Response) -> Result<()> {
         let receipt = read_receipt(response, pending.x402_version);
         match &receipt {
             Some(settled) if settled.success => pending.reservation.commit(settled.amount),
@@ -209,6 +216,16 @@ impl Payer {
         if let Some(receipt) = receipt {
             response.extensions_mut().insert(receipt);
         }
+        if response.status() == StatusCode::PRECONDITION_FAILED
+            && refusal_of(response).as_deref()
+                == Some(ErrorReason::Permit2AllowanceRequired.as_str())
+        {
+            return Err(Error::Permit2AllowanceRequired {
+                network: pending.network,
+                asset: pending.asset,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -258,6 +275,12 @@ async fn read_offers(response: Response) -> Result<Offers> {
     })
 }
 
+/// The reason a server's second 402 (or 412) gives in its `PAYMENT-REQUIRED`.
+fn refusal_of(response: &Response) -> Option<String> {
+    let header = response.headers().get(PAYMENT_REQUIRED)?;
+    PaymentRequired::from_header(header.as_bytes()).ok()?.error
+}
+
 fn read_receipt(response: &Response, x402_version: u8) -> Option<SettleResponse> {
     let headers = response.headers();
     let decoded = match (
@@ -295,7 +318,7 @@ where
     };
     let pending = payer.prepare(response, &mut retry).await?;
     let mut response = send.send(retry).await?;
-    payer.finish(pending, &mut response);
+    payer.finish(pending, &mut response)?;
     Ok(response)
 }
 

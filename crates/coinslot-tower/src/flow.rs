@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use coinslot_core::limits::MAX_RESOURCE_URL_LEN;
-use coinslot_core::{ErrorReason, SettleResponse};
+use coinslot_core::{ErrorReason, SettleResponse, VerifyRequest};
 use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
 use tower_service::Service;
@@ -16,6 +16,7 @@ use tower_service::Service;
 use crate::access::{Access, AccessGrant, AccessPolicy, AccessRequest};
 use crate::body::ResponseBody;
 use crate::matching::{Matched, match_payment, payment_header};
+use crate::metering;
 use crate::reject::{
     Challenge, HEAD_IS_NOT_CHARGED, PAYMENT_HEADER_REQUIRED, attach_receipt, json_error,
 };
@@ -25,7 +26,7 @@ use crate::service::Shared;
 use crate::verified::VerifiedPayment;
 
 /// An answer the layer sends instead of going on.
-type Answer<B> = Response<ResponseBody<B>>;
+pub(crate) type Answer<B> = Response<ResponseBody<B>>;
 
 /// What the ways in before x402 decided.
 enum Admission<B> {
@@ -75,8 +76,9 @@ where
     };
     let response = match route.route.timing {
         SettlementTiming::BeforeHandler => {
-            // From here the payment counts as used, whatever happens: money may move.
-            let settled = match settle(&shared, &challenge, &matched).await {
+            // From here the payment counts as used, whatever happens: money may move. A
+            // metered payment is charged its maximum: nothing has been measured yet.
+            let settled = match settle(&shared, &challenge, &matched, &matched.request).await {
                 Ok(settled) => settled,
                 Err(answer) => return Ok(answer),
             };
@@ -87,23 +89,31 @@ where
             };
             parts.extensions.insert(payment);
             let mut response = serve(inner, parts, body).await?;
+            if metering::take_charge(&mut response).is_some() {
+                tracing::warn!("x402 charge ignored: the route settles before its handler");
+            }
             attach_receipt(&mut response, &settled, matched.x402_version);
             response
         }
         SettlementTiming::AfterHandler => {
             let mut parts = parts;
             parts.extensions.insert(payment);
-            let response = serve(inner, parts, body).await?;
+            let mut response = serve(inner, parts, body).await?;
+            let charge = metering::take_charge(&mut response);
             if response.status().as_u16() >= 400 {
                 // The handler failed: nothing is charged, and its answer goes out as it is.
                 return Ok(response);
             }
-            let settled = match settle(&shared, &challenge, &matched).await {
+            let request = match metering::settle_request(&shared, &matched, charge) {
+                Ok(request) => request,
+                // The handler's own mistake: nothing is settled, nothing served.
+                Err(answer) => return Ok(answer),
+            };
+            let settled = match settle(&shared, &challenge, &matched, &request).await {
                 Ok(settled) => settled,
                 // Unpaid content is never served: the handler's answer is dropped.
                 Err(answer) => return Ok(answer),
             };
-            let mut response = response;
             attach_receipt(&mut response, &settled, matched.x402_version);
             response
         }
@@ -273,16 +283,18 @@ async fn claim_and_verify<B>(
     Ok((claim, payment))
 }
 
-/// Settles the payment: its receipt, or the answer to send instead of the content (the
-/// facilitator could not be reached, or the settlement failed).
+/// Settles the payment as `request` says (for a metered one, its charge): its receipt, or the
+/// answer to send instead of the content (the facilitator could not be reached, or the
+/// settlement failed).
 async fn settle<B>(
     shared: &Shared,
     challenge: &Challenge<'_>,
     matched: &Matched,
+    request: &VerifyRequest,
 ) -> Result<SettleResponse, Answer<B>> {
     let settled = shared
         .facilitator
-        .settle(&matched.request)
+        .settle(request)
         .await
         .map_err(|e| facilitator_failed("settled", &e))?;
     if settled.success {

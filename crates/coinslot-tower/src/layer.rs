@@ -33,6 +33,7 @@ impl PaymentLayer {
             policies: Vec::new(),
             replay_retention: DEFAULT_RETENTION,
             read_raw: None,
+            decimals: Vec::new(),
         }
     }
 }
@@ -54,6 +55,7 @@ pub struct PaymentLayerBuilder {
     policies: Vec<Arc<dyn AccessPolicy>>,
     replay_retention: Duration,
     read_raw: Option<ReadRawPayment>,
+    decimals: Vec<(String, u8)>,
 }
 
 /// A function that reads a payment sent in a chain's own form rather than x402 JSON (the
@@ -104,6 +106,14 @@ impl PaymentLayerBuilder {
         self
     }
 
+    /// Tells the layer that `asset` (an address or a name, as offers write it) has `decimals`
+    /// decimals: needed only for a metered route whose handler names its charge in dollars
+    /// (`"$0.05"`).
+    pub fn with_decimals(mut self, asset: impl Into<String>, decimals: u8) -> Self {
+        self.decimals.push((asset.into(), decimals));
+        self
+    }
+
     /// Checks the configuration: the base URL, every path pattern, every fixed offer.
     pub fn build(self) -> Result<PaymentLayer> {
         let base_url = check_base_url(&self.base_url)?;
@@ -120,6 +130,7 @@ impl PaymentLayerBuilder {
                 policies: self.policies,
                 guard: Arc::new(ReplayGuard::new(self.replay_retention)),
                 read_raw: self.read_raw,
+                decimals: self.decimals,
             }),
         })
     }

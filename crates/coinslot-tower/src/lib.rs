@@ -24,6 +24,15 @@
 //!    never the content; a handler failure is not charged. A route may settle before its
 //!    handler instead ([`PaidRoute::settle_before_handler`]).
 //!
+//! A route offered `upto` a maximum (`coinslot_evm::permit2::Erc20Token::upto_requirements`)
+//! is metered: its handler names what the request cost, a typed [`Charge`] in the response
+//! extensions or the reference's `Settlement-Overrides` header (`{"amount": "1000" | "50%" |
+//! "$0.05"}`), which this layer removes; naming nothing charges the maximum. The payment is
+//! settled for that charge and the receipt says it; a charge that does not read, or comes to
+//! more than the signed maximum, is the handler's error (500, logged) and nothing is settled.
+//! A payer who has not approved Permit2 is answered 412 (`permit2_allowance_required`), as the
+//! reference servers answer.
+//!
 //! Bad input is a 4xx with its reason, never a 5xx: a payment the facilitator refuses, even by
 //! a 4xx status of its own, is a 402. A facilitator (or its chain) that cannot be reached gives
 //! 502 and serves nothing. Errors of the inner service pass through unchanged.
@@ -63,6 +72,7 @@ mod flow;
 mod future;
 mod layer;
 mod matching;
+mod metering;
 mod path;
 mod reject;
 mod replay;
@@ -71,6 +81,7 @@ mod service;
 mod verified;
 
 pub use body::ResponseBody;
+pub use coinslot_core::Charge;
 pub use error::{Error, Result};
 pub use future::ResponseFuture;
 pub use layer::{PaymentLayer, PaymentLayerBuilder, ReadRawPayment};

@@ -24,6 +24,19 @@ pub(crate) struct Shared {
     pub(crate) policies: Vec<Arc<dyn AccessPolicy>>,
     pub(crate) guard: Arc<ReplayGuard>,
     pub(crate) read_raw: Option<ReadRawPayment>,
+    /// The decimals of assets, by address or name as offers write them: what turns a metered
+    /// charge in dollars into atomic units.
+    pub(crate) decimals: Vec<(String, u8)>,
+}
+
+impl Shared {
+    /// The decimals of `asset`, when the layer was told them.
+    pub(crate) fn decimals_of(&self, asset: &str) -> Option<u8> {
+        self.decimals
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(asset))
+            .map(|(_, decimals)| *decimals)
+    }
 }
 
 impl std::fmt::Debug for Shared {

@@ -21,13 +21,14 @@ use coinslot_core::{Network, PaymentRequirements, SettleResponse, TokenAmount};
 pub struct VerifiedPayment {
     /// Who pays, as the facilitator reported it.
     pub payer: String,
-    /// The scheme (`exact`).
+    /// The scheme (`exact`, `upto`).
     pub scheme: String,
     /// The network.
     pub network: Network,
     /// The asset (a token address, `STX`…).
     pub asset: String,
-    /// The amount, in atomic units of the asset.
+    /// The amount, in atomic units of the asset; for a metered (`upto`) payment, the most the
+    /// handler may charge.
     pub amount: TokenAmount,
     /// The protocol version the client paid with (1 or 2).
     pub x402_version: u8,

@@ -1,5 +1,6 @@
-//! The facilitator service: coinslot's `exact` facilitators (EIP-3009 on EVM chains, and
-//! Stacks) over HTTP, configured the way the reference end-to-end suite drives facilitators.
+//! The facilitator service: coinslot's facilitators over HTTP (on EVM chains `exact` by
+//! EIP-3009 or Permit2 and `upto`; `exact` on Stacks), configured the way the reference
+//! end-to-end suite drives facilitators.
 //!
 //! Environment:
 //! - `PORT`: where to listen, on all interfaces (default 4022);
@@ -30,6 +31,7 @@ use alloy::providers::{Provider as _, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use coinslot_evm::EvmChain;
 use coinslot_evm::exact::ExactEvmFacilitator;
+use coinslot_evm::upto::UptoEvmFacilitator;
 use coinslot_facilitator::store::{MemoryStore, SqliteStore};
 use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
 use coinslot_stacks::exact::ExactStacksFacilitator;
@@ -66,18 +68,22 @@ async fn run() -> Result<(), String> {
     let mut served = Vec::new();
     for network in &config.networks {
         let chain = Arc::new(connect(network, &keys).await?);
-        served.push(chain.network().to_string());
-        let mut exact = ExactEvmFacilitator::new(chain);
+        served.push(format!("exact and upto on {}", chain.network()));
+        // Both schemes settle from the same keys' nonce sequences.
+        let mut exact = ExactEvmFacilitator::new(Arc::clone(&chain));
+        let mut upto = UptoEvmFacilitator::new(chain);
         for factory in &network.erc6492_factories {
             exact = exact.with_erc6492_factory(*factory);
+            upto = upto.with_erc6492_factory(*factory);
         }
         for asset in &network.assets {
             exact = exact.with_asset(*asset);
+            upto = upto.with_asset(*asset);
         }
-        facilitator = facilitator.with_scheme(exact);
+        facilitator = facilitator.with_scheme(exact).with_scheme(upto);
     }
     if let Some(stacks) = &config.stacks {
-        served.push(stacks.network.caip2().to_string());
+        served.push(format!("exact on {}", stacks.network.caip2()));
         facilitator = facilitator.with_scheme(
             ExactStacksFacilitator::new(StacksNode::new(&stacks.node_url), stacks.network)
                 .with_delivery(stacks.delivery),
@@ -104,7 +110,7 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on port {}: {e}", config.port))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     println!(
-        "Facilitator listening on http://127.0.0.1:{} (exact on {})",
+        "Facilitator listening on http://127.0.0.1:{} ({})",
         address.port(),
         served.join(", ")
     );

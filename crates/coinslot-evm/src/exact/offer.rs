@@ -1,9 +1,10 @@
 //! The server side of `exact` with EIP-3009: the requirement a resource server offers.
 
 use alloy::primitives::{Address, address};
-use coinslot_core::{JsonObject, Network, PaymentRequirements, Price, Result};
+use coinslot_core::{Network, PaymentRequirements, Price, Result};
 
 use super::SCHEME;
+use crate::permit2::Erc20Token;
 
 /// How long a payer has to pay, when the offer does not say: the reference servers' default.
 pub const DEFAULT_MAX_TIMEOUT_SECS: u64 = 300;
@@ -25,12 +26,9 @@ pub const DEFAULT_MAX_TIMEOUT_SECS: u64 = 300;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Eip3009Token {
-    network: Network,
-    address: Address,
+    erc20: Erc20Token,
     name: String,
     version: String,
-    decimals: u8,
-    max_timeout_secs: u64,
 }
 
 impl Eip3009Token {
@@ -43,12 +41,9 @@ impl Eip3009Token {
         decimals: u8,
     ) -> Self {
         Self {
-            network,
-            address,
+            erc20: Erc20Token::new(network, address, decimals),
             name: name.into(),
             version: version.into(),
-            decimals,
-            max_timeout_secs: DEFAULT_MAX_TIMEOUT_SECS,
         }
     }
 
@@ -77,42 +72,60 @@ impl Eip3009Token {
 
     /// The same token with another time limit for payers (`maxTimeoutSeconds`).
     #[must_use]
-    pub const fn with_max_timeout_secs(mut self, seconds: u64) -> Self {
-        self.max_timeout_secs = seconds;
+    pub fn with_max_timeout_secs(mut self, seconds: u64) -> Self {
+        self.erc20 = self.erc20.with_max_timeout_secs(seconds);
         self
     }
 
     /// The network.
     pub const fn network(&self) -> &Network {
-        &self.network
+        self.erc20.network()
     }
 
     /// The token contract.
     pub const fn address(&self) -> Address {
-        self.address
+        self.erc20.address()
     }
 
     /// The token's decimals.
     pub const fn decimals(&self) -> u8 {
-        self.decimals
+        self.erc20.decimals()
     }
 
-    /// An `exact` offer of `price` of this token, paid to `pay_to`.
+    /// The token as any ERC-20, for offers paid through Permit2.
+    pub const fn erc20(&self) -> &Erc20Token {
+        &self.erc20
+    }
+
+    /// An `exact` offer of `price` of this token, paid to `pay_to` with EIP-3009.
     ///
     /// Fails when the price has more fractional digits than the token's decimals.
     pub fn requirements(&self, pay_to: Address, price: &Price) -> Result<PaymentRequirements> {
-        Ok(PaymentRequirements {
-            scheme: SCHEME.to_owned(),
-            network: self.network.clone(),
-            amount: price.to_atomic(self.decimals)?,
-            asset: self.address.to_checksum(None),
-            pay_to: pay_to.to_checksum(None),
-            max_timeout_seconds: self.max_timeout_secs,
-            extra: Some(JsonObject::from_iter([
-                ("name".to_owned(), self.name.clone().into()),
-                ("version".to_owned(), self.version.clone().into()),
-            ])),
-            other: JsonObject::new(),
-        })
+        self.erc20
+            .requirements(SCHEME, pay_to, price, self.domain())
+    }
+
+    /// An `upto` offer of at most `maximum` of this token (through Permit2), settleable only
+    /// by `facilitator`; `extra` also names the token's EIP-712 domain, as the reference
+    /// servers' offers do.
+    pub fn upto_requirements(
+        &self,
+        pay_to: Address,
+        maximum: &Price,
+        facilitator: Address,
+    ) -> Result<PaymentRequirements> {
+        let mut offer = self.erc20.upto_requirements(pay_to, maximum, facilitator)?;
+        if let Some(extra) = offer.extra.as_mut() {
+            extra.extend(self.domain());
+        }
+        Ok(offer)
+    }
+
+    /// `extra.name` and `extra.version`: the token's EIP-712 domain.
+    fn domain(&self) -> [(String, serde_json::Value); 2] {
+        [
+            ("name".to_owned(), self.name.clone().into()),
+            ("version".to_owned(), self.version.clone().into()),
+        ]
     }
 }

@@ -10,6 +10,8 @@
 //!
 //! [Permit2]: https://github.com/Uniswap/permit2
 
+mod approve;
+mod offer;
 mod settle;
 mod sign;
 mod types;
@@ -18,6 +20,8 @@ mod verify;
 use alloy::primitives::{Address, address};
 use coinslot_core::{Network, PaymentId};
 
+pub use approve::{allowance, approve};
+pub use offer::Erc20Token;
 pub(crate) use settle::{confirm, send};
 pub(crate) use sign::sign;
 pub(crate) use types::is_permit2;

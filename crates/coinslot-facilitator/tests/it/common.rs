@@ -33,15 +33,20 @@ pub(crate) async fn payment(chain: &LocalChain) -> VerifyRequest {
     VerifyRequest::v2(payload, offer)
 }
 
-/// `exact` on the local chain, settling with [`settler`].
-pub(crate) async fn exact(chain: &LocalChain, receipt_timeout: Duration) -> ExactEvmFacilitator {
+/// The local chain as a facilitator settling with [`settler`] sees it.
+pub(crate) async fn evm_chain(chain: &LocalChain, receipt_timeout: Duration) -> Arc<EvmChain> {
     let evm = EvmChain::builder(chain.provider().clone())
         .with_signer(settler(chain))
         .with_receipt_timeout(receipt_timeout)
         .build()
         .await
         .unwrap();
-    ExactEvmFacilitator::new(Arc::new(evm))
+    Arc::new(evm)
+}
+
+/// `exact` on the local chain, settling with [`settler`].
+pub(crate) async fn exact(chain: &LocalChain, receipt_timeout: Duration) -> ExactEvmFacilitator {
+    ExactEvmFacilitator::new(evm_chain(chain, receipt_timeout).await)
 }
 
 pub(crate) async fn local(chain: &LocalChain, store: impl SettlementStore) -> LocalFacilitator {

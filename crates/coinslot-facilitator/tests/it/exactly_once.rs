@@ -4,12 +4,17 @@
 use std::time::Duration;
 
 use alloy::primitives::U256;
-use coinslot_core::{ErrorReason, Facilitator, SettleResponse};
+use coinslot_core::{
+    ErrorReason, Facilitator, PaymentRequirements, SchemeClient as _, SettleResponse, VerifyRequest,
+};
+use coinslot_evm::upto::{UptoEvmClient, UptoEvmFacilitator};
 use coinslot_facilitator::store::{MemoryStore, SqliteStore};
 use coinslot_facilitator::{FacilitatorApi, HttpFacilitator, LocalFacilitator};
-use coinslot_testkit::LocalChain;
+use coinslot_testkit::{LocalChain, USDC, upto_requirements};
 
-use crate::common::{AMOUNT, exact, local, payee_balance, payment, sent_by_settler, serve};
+use crate::common::{
+    AMOUNT, evm_chain, exact, local, payee_balance, payment, sent_by_settler, serve,
+};
 
 /// What every settle of a payment but the first that succeeded is answered.
 fn assert_duplicate_of(answer: &SettleResponse, first: &SettleResponse) {
@@ -146,4 +151,62 @@ async fn with_sqlite_a_restarted_facilitator_still_refuses_what_it_settled() {
     assert_duplicate_of(&restarted.settle(&request).await.unwrap(), &first);
     assert_eq!(sent_by_settler(&chain).await, 1);
     assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+}
+
+#[tokio::test]
+async fn fifty_concurrent_upto_settles_of_one_permit_move_one_charge() {
+    let chain = LocalChain::start().await.unwrap();
+    let payer = chain.accounts().payer.clone();
+    chain.approve_permit2(&payer, USDC).await.unwrap();
+    let evm = evm_chain(&chain, Duration::from_secs(10)).await;
+    let facilitator = LocalFacilitator::builder()
+        .with_scheme(UptoEvmFacilitator::new(evm))
+        .build();
+    let url = serve(FacilitatorApi::new(facilitator)).await;
+    let client = HttpFacilitator::new(&url).unwrap();
+
+    // The payer names the facilitator `/supported` publishes.
+    let supported = client.supported().await.unwrap();
+    let kind = supported.kinds.iter().find(|k| k.scheme == "upto").unwrap();
+    let named = kind.extra.as_ref().unwrap()["facilitatorAddress"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let offer = upto_requirements(chain.accounts().payee.address(), USDC, AMOUNT, named);
+    let payment = UptoEvmClient::new(payer)
+        .create_payment_payload(&offer, None)
+        .await
+        .unwrap();
+    let verify = VerifyRequest::v2(payment.clone(), offer.clone());
+    assert!(client.verify(&verify).await.unwrap().is_valid);
+
+    // Fifty settles of the one permit, each charging something else: one charge moves.
+    let charge = |i: u64| {
+        let charged = PaymentRequirements {
+            amount: U256::from(100 + i).into(),
+            ..offer.clone()
+        };
+        VerifyRequest::v2(payment.clone(), charged)
+    };
+    let requests: Vec<_> = (0..50).map(charge).collect();
+    let answers =
+        futures_util::future::join_all(requests.iter().map(|request| client.settle(request))).await;
+    let answers: Vec<_> = answers.into_iter().map(Result::unwrap).collect();
+    let (succeeded, others): (Vec<_>, Vec<_>) = answers.iter().partition(|a| a.success);
+    assert_eq!(succeeded.len(), 1, "one success of 50: {answers:?}");
+    let first = succeeded[0];
+    for other in others {
+        assert_duplicate_of(other, first);
+    }
+    assert_eq!(sent_by_settler(&chain).await, 1, "one transaction");
+    let moved = first.amount.unwrap().as_u256();
+    assert!(
+        moved >= U256::from(100) && moved < U256::from(150),
+        "{first:?}"
+    );
+    assert_eq!(payee_balance(&chain).await, moved);
+
+    // The permit is spent for this facilitator even where a charge of 0 would send nothing.
+    assert_duplicate_of(&client.settle(&charge(0)).await.unwrap(), first);
 }

@@ -3,6 +3,7 @@
 
 mod interop;
 mod pay;
+mod permit2;
 mod policy;
 
 use std::sync::Arc;

@@ -4,5 +4,6 @@
 mod access;
 mod common;
 mod interop;
+mod metered;
 mod oneshot;
 mod paid;
