@@ -37,6 +37,10 @@ cargo clippy -p coinslot-tower --no-default-features --locked -- -D warnings
 
 # The published crates, packaged and each built from its package as crates.io would.
 step "cargo package"
+# cargo unpacks the packages it verifies into its home under a registry named after this
+# checkout's target/ and does not unpack them again while that copy exists: a copy left by an
+# earlier run would be built instead of today's sources. Only those copies are removed.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/coinslot-*
 cargo package --workspace --locked --exclude coinslot-testkit --exclude coinslot-benches \
   --exclude 'coinslot-example-*'
 

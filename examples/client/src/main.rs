@@ -8,16 +8,25 @@
 //! - `RESOURCE_SERVER_URL` and `ENDPOINT_PATH`: what to fetch (`http://127.0.0.1:4021` and
 //!   `/weather` by default);
 //! - `MAX_PER_REQUEST` and `BUDGET`: the spending limits in USDC on Base Sepolia and Base
-//!   (default `$0.10` per request, `$1` in all). On Stacks the limits are 0.1 STX, 0.0001 sBTC
-//!   and 0.1 USDCx per request, ten times that in all.
+//!   (default `$0.10` per request, `$1` in all; for a metered `upto` offer the cap applies to
+//!   its maximum). On Stacks the limits are 0.1 STX, 0.0001 sBTC and 0.1 USDCx per request,
+//!   ten times that in all;
+//! - `EVM_RPC_URL`: a node of the chain; when set, a server that asks for a Permit2 allowance
+//!   (412 `permit2_allowance_required`) gets it: the agent approves Permit2 for the token
+//!   once, paying the gas, and sends the request again.
 //!
 //! The last line of output is JSON: `{"success", "data", "status_code", "payment_response"}`;
 //! the exit code is 0 when the request succeeded, 1 otherwise.
 
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, U256};
+use alloy::providers::ProviderBuilder;
 use alloy::signers::local::PrivateKeySigner;
 use coinslot_core::SettleResponse;
 use coinslot_evm::exact::ExactEvmClient;
-use coinslot_reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
+use coinslot_evm::permit2;
+use coinslot_evm::upto::UptoEvmClient;
+use coinslot_reqwest::{AssetLimit, Error, Limits, Payer, PayingClient, SpendingPolicy};
 use coinslot_stacks::PrivateKey;
 use coinslot_stacks::exact::{ExactStacksClient, Sip010Token, StacksAsset};
 use coinslot_stacks::network::StacksNetwork;
@@ -62,6 +71,7 @@ async fn run() -> Result<Value, String> {
     );
     let mut policy = SpendingPolicy::new();
     let mut payer = Payer::builder();
+    let mut evm_signer = None;
     if let Some(key) = evm_key {
         let signer: PrivateKeySigner = key
             .trim()
@@ -78,7 +88,10 @@ async fn run() -> Result<Value, String> {
         policy = policy
             .allow(limit(AssetLimit::usdc_base_sepolia)?)
             .allow(limit(AssetLimit::usdc_base)?);
-        payer = payer.with_wallet(ExactEvmClient::new(signer));
+        payer = payer
+            .with_wallet(ExactEvmClient::new(signer.clone()))
+            .with_wallet(UptoEvmClient::new(signer.clone()));
+        evm_signer = Some(signer);
     }
     if let Some(key) = stacks_key {
         let key = PrivateKey::from_hex(&key).map_err(|e| format!("STACKS_PRIVATE_KEY: {e}"))?;
@@ -112,10 +125,14 @@ async fn run() -> Result<Value, String> {
     let payer = payer.with_policy(policy).build();
     let client = PayingClient::new(reqwest::Client::new(), payer);
 
-    let response = client
-        .send(client.get(&url))
-        .await
-        .map_err(|e| e.to_string())?;
+    let response = match client.send(client.get(&url)).await {
+        Err(Error::Permit2AllowanceRequired { asset, .. }) => {
+            approve_permit2(evm_signer.as_ref(), &asset).await?;
+            client.send(client.get(&url)).await
+        }
+        other => other,
+    }
+    .map_err(|e| e.to_string())?;
     let status = response.status();
     let receipt = response.extensions().get::<SettleResponse>().cloned();
     let text = response.text().await.map_err(|e| e.to_string())?;
@@ -126,4 +143,26 @@ async fn run() -> Result<Value, String> {
         "status_code": status.as_u16(),
         "payment_response": receipt,
     }))
+}
+
+/// Lets Permit2 move `asset` for the EVM payer, through the node at `EVM_RPC_URL`: the one-time
+/// approval a Permit2 payment needs.
+async fn approve_permit2(signer: Option<&PrivateKeySigner>, asset: &str) -> Result<(), String> {
+    let (Some(signer), Ok(rpc_url)) = (signer, std::env::var("EVM_RPC_URL")) else {
+        return Err(format!(
+            "the server needs a Permit2 allowance for {asset}: set EVM_RPC_URL to approve it"
+        ));
+    };
+    let token: Address = asset
+        .parse()
+        .map_err(|_| format!("{asset} is not an EVM token"))?;
+    let url = rpc_url.parse().map_err(|_| "EVM_RPC_URL is not a URL")?;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer.clone()))
+        .connect_http(url);
+    let approval = permit2::approve(&provider, token, U256::MAX)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!("client: approved Permit2 for {token} in {approval}");
+    Ok(())
 }

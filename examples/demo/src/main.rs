@@ -5,8 +5,9 @@
 //! 1. anvil on chain 84532 with the USDC test token at the Base Sepolia address (the testkit);
 //! 2. `facilitator` (examples/facilitator), settling with one of the chain's funded keys;
 //! 3. `server` (examples/server), paid to the payee;
-//! 4. `client` (examples/client) for a handful of calls, printing for each the price, the
-//!    transaction and both balances;
+//! 4. `client` (examples/client) for a handful of calls, printing for each the price, what was
+//!    charged (less than the price for the metered `upto` call), the transaction and both
+//!    balances;
 //! 5. the same on Stacks: the testkit's Stacks devnet, the facilitator and the server told of
 //!    it, the client paying in STX, sBTC and USDCx;
 //! 6. everything stopped: the server by `POST /close`, the facilitator by SIGINT, the chains
@@ -26,11 +27,13 @@ use coinslot_testkit::{LocalChain, ServiceProcess, USDC_DECIMALS};
 use serde_json::Value;
 
 /// The calls the agent makes.
-const CALLS: [&str; 5] = [
+const CALLS: [&str; 7] = [
     "/weather",
     "/exact/evm/eip3009",
     "/words?count=3",
     "/words?count=250",
+    "/exact/evm/permit2",
+    "/upto/evm/permit2",
     "/free",
 ];
 
@@ -123,28 +126,43 @@ async fn run() -> Result<(), String> {
     println!("Paid API on {} (payee {payee})", server.url());
     println!("Paying agent: {payer}\n");
 
+    println!("(`upto` is metered: its price is a maximum, and it charges per word written)");
     println!(
-        "{:<22} {:>6} {:>10}  {:<68} {:>14} {:>10}",
-        "call", "status", "price", "transaction", "payer USDC", "payee USDC"
+        "{:<22} {:>6} {:>10} {:>10}  {:<68} {:>14} {:>10}",
+        "call", "status", "price", "charged", "transaction", "payer USDC", "payee USDC"
     );
     for path in CALLS {
         let price = price_of(server.url(), path).await?;
+        // The node lets the agent approve Permit2 once when a server asks for it.
         let outcome = pay(
             &client_bin,
-            &[("EVM_PRIVATE_KEY", key_hex(&accounts.payer))],
+            &[
+                ("EVM_PRIVATE_KEY", key_hex(&accounts.payer)),
+                ("EVM_RPC_URL", chain.rpc_url().to_string()),
+            ],
             server.url(),
             path,
         )?;
-        let transaction = outcome["payment_response"]["transaction"]
+        let receipt = &outcome["payment_response"];
+        let transaction = receipt["transaction"].as_str().unwrap_or("-");
+        let charged = receipt["amount"]
             .as_str()
-            .unwrap_or("-")
-            .to_owned();
+            .and_then(|amount| TokenAmount::parse(amount).ok())
+            .map_or_else(
+                || "-".to_owned(),
+                |amount| format!("${}", usdc(amount.as_u256())),
+            );
         println!(
-            "{:<22} {:>6} {:>10}  {:<68} {:>14} {:>10}",
+            "{:<22} {:>6} {:>10} {:>10}  {:<68} {:>14} {:>10}",
             format!("GET {path}"),
             outcome["status_code"].to_string(),
             price,
-            transaction,
+            charged,
+            if transaction.is_empty() {
+                "-"
+            } else {
+                transaction
+            },
             balance(&chain, payer).await?,
             balance(&chain, payee).await?,
         );

@@ -19,13 +19,21 @@
 //! - `GET /exact/stacks/stx`, `/exact/stacks/sbtc`, `/exact/stacks/usdcx`: 0.001 STX,
 //!   100 sats, 0.001 USDCx;
 //! - `GET /weather`: $0.001 in USDC or 0.001 STX, whichever payees are set;
-//! - `GET /words?count=N`: $0.0001 per word in USDC, 1 ≤ N ≤ 1000, priced from the request.
+//! - `GET /words?count=N`: $0.0001 per word in USDC, 1 ≤ N ≤ 1000, priced from the request;
+//! - `GET /exact/evm/permit2`: $0.001 in USDC through Permit2;
+//! - `GET /upto/evm/permit2`: metered, up to $0.001 in USDC: it writes a sentence and charges
+//!   $0.0001 per word it wrote (fewer than the ten the maximum would buy). The offer names the
+//!   `upto` facilitator address the facilitator's `/supported` publishes (asked on first use;
+//!   503 while it cannot be known).
 //!
 //! Prints `Server listening on http://…` once it accepts connections.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{Extension, Query};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use coinslot::evm::alloy::primitives::Address;
@@ -33,7 +41,7 @@ use coinslot::evm::exact::Eip3009Token;
 use coinslot::facilitator::HttpFacilitator;
 use coinslot::stacks::exact::{Sip010Token, StacksAsset, stacks_requirements};
 use coinslot::stacks::network::StacksNetwork;
-use coinslot::tower::{PaidRoute, PaymentLayer, Rejection, VerifiedPayment};
+use coinslot::tower::{Charge, PaidRoute, PaymentLayer, Rejection, VerifiedPayment};
 use coinslot::{Network, PaymentRequirements, Price, TokenAmount};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -153,11 +161,36 @@ async fn run() -> Result<(), String> {
 }
 
 /// What names a payment for the paywall's replay guard, whatever its encoding: EIP-3009 by
-/// token, payer and nonce; Stacks by payer and account nonce.
+/// token, payer and nonce; Permit2 by payer and nonce; Stacks by payer and account nonce.
 fn payment_id(request: &coinslot::VerifyRequest) -> Option<coinslot::PaymentId> {
     coinslot::evm::exact::payment_id(request)
+        .or_else(|| coinslot::evm::upto::payment_id(request))
         .or_else(|| coinslot::stacks::exact::payment_id(request))
 }
+
+/// The `facilitatorAddress` the facilitator publishes for `upto` on `network`: who may settle
+/// an `upto` offer. Asked when the first request prices the route (not at start-up, so that the
+/// server starts whatever the facilitator's state), and kept once known.
+async fn upto_facilitator(
+    facilitator: &HttpFacilitator,
+    network: &Network,
+) -> Result<Address, Rejection> {
+    use coinslot::Facilitator as _;
+    let unavailable = |why: String| Rejection::new(StatusCode::SERVICE_UNAVAILABLE, why);
+    let supported = facilitator.supported().await.map_err(|error| {
+        tracing::error!(%error, "the facilitator's /supported failed");
+        unavailable("the facilitator cannot be reached to price this route".to_owned())
+    })?;
+    supported
+        .extra("upto", network)
+        .and_then(|extra| extra.get("facilitatorAddress"))
+        .and_then(|address| address.as_str())
+        .and_then(|address| address.parse().ok())
+        .ok_or_else(|| unavailable(format!("the facilitator settles no upto on {network}")))
+}
+
+/// The price of a word the `upto` route writes.
+const PRICE_PER_WORD: &str = "$0.0001";
 
 /// The routes and their prices.
 fn app(
@@ -197,6 +230,7 @@ fn app(
             .description(what)
             .mime_type("application/json")
     };
+    let supported_by = facilitator.clone();
     let mut paywall = PaymentLayer::builder(facilitator, public_url).with_route(paid(
         "/weather",
         vec![usdc("$0.001")?, on_stacks(&StacksAsset::Stx, "0.001")?],
@@ -234,6 +268,48 @@ fn app(
         router = router
             .route("/exact/evm/eip3009", get(paid_message))
             .route("/words", get(words));
+        if let Some((usdc, payee)) = evm {
+            let permit2 = usdc
+                .erc20()
+                .exact_requirements(*payee, &parse("$0.001")?)
+                .map_err(|e| e.to_string())?;
+            paywall = paywall.with_route(paid(
+                "/exact/evm/permit2",
+                vec![Some(permit2)],
+                "The end-to-end suite's Permit2 endpoint",
+            ));
+            router = router.route("/exact/evm/permit2", get(paid_message));
+            let per_word = parse(PRICE_PER_WORD)?
+                .to_atomic(usdc.decimals())
+                .map_err(|e| e.to_string())?;
+            let (usdc, payee, maximum) = (usdc.clone(), *payee, parse("$0.001")?);
+            let settler = Arc::new(tokio::sync::OnceCell::new());
+            let metered = PaidRoute::get("/upto/evm/permit2").priced_by(move |_| {
+                let (usdc, maximum) = (usdc.clone(), maximum.clone());
+                let (settler, facilitator) = (Arc::clone(&settler), supported_by.clone());
+                Box::pin(async move {
+                    let network = usdc.network().clone();
+                    let settler = settler
+                        .get_or_try_init(|| upto_facilitator(&facilitator, &network))
+                        .await?;
+                    let offer = usdc
+                        .upto_requirements(payee, &maximum, *settler)
+                        .map_err(|e| {
+                            Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+                        })?;
+                    Ok(vec![offer])
+                })
+            });
+            paywall = paywall.with_route(
+                metered
+                    .description("A sentence, $0.0001 per word written, up to $0.001")
+                    .mime_type("application/json"),
+            );
+            router = router.route(
+                "/upto/evm/permit2",
+                get(move |payment| metered_sentence(payment, per_word)),
+            );
+        }
     }
     if stacks.is_some() {
         // x402-stacks v1 clients send the bare transaction hex in X-PAYMENT.
@@ -278,6 +354,27 @@ async fn paid_message(Extension(payment): Extension<VerifiedPayment>) -> Json<Va
 
 async fn weather(Extension(payment): Extension<VerifiedPayment>) -> Json<Value> {
     Json(json!({"weather": "sunny", "temperature": 21, "payer": payment.payer}))
+}
+
+/// Writes a sentence and charges for the words it wrote, at most what the maximum buys.
+async fn metered_sentence(
+    Extension(payment): Extension<VerifiedPayment>,
+    per_word: TokenAmount,
+) -> impl IntoResponse {
+    const SENTENCE: &str = "coinslot charges for the words it wrote";
+    let affordable = payment.amount.as_u256() / per_word.as_u256().max(coinslot::U256::from(1));
+    let words: Vec<&str> = SENTENCE
+        .split(' ')
+        .take(usize::try_from(affordable).unwrap_or(usize::MAX))
+        .collect();
+    let charge = TokenAmount::from(per_word.as_u256() * coinslot::U256::from(words.len()));
+    let body = Json(json!({
+        "sentence": words.join(" "),
+        "words": words.len(),
+        "charged": charge.to_string(),
+        "maximum": payment.amount.to_string(),
+    }));
+    (Extension(Charge::from(charge)), body)
 }
 
 #[derive(Deserialize)]

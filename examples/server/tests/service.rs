@@ -1,18 +1,30 @@
 //! The server as the end-to-end suite drives it: the binary, configured by environment, in
 //! front of a facilitator on the local chain.
 
-use coinslot::PaymentRequired;
+use std::sync::Arc;
+
+use coinslot::evm::EvmChain;
 use coinslot::evm::exact::{ExactEvmClient, ExactEvmFacilitator};
+use coinslot::evm::upto::{UptoEvmClient, UptoEvmFacilitator};
 use coinslot::facilitator::{FacilitatorApi, LocalFacilitator};
 use coinslot::reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
+use coinslot::{PaymentRequired, SettleResponse};
 use coinslot_testkit::{LocalChain, ServiceProcess};
 
+/// A facilitator for `exact` and `upto` on the local chain, over loopback HTTP.
 async fn facilitator(chain: &LocalChain) -> String {
     let settler = chain.accounts().settlers[0].clone();
-    let exact = ExactEvmFacilitator::connect(chain.rpc_url().as_str(), [settler])
+    let evm = EvmChain::http(chain.rpc_url().as_str())
+        .unwrap()
+        .with_signer(settler)
+        .build()
         .await
         .unwrap();
-    let local = LocalFacilitator::builder().with_scheme(exact).build();
+    let evm = Arc::new(evm);
+    let local = LocalFacilitator::builder()
+        .with_scheme(ExactEvmFacilitator::new(Arc::clone(&evm)))
+        .with_scheme(UptoEvmFacilitator::new(evm))
+        .build();
     coinslot_testkit::serve(FacilitatorApi::new(local).into_router())
         .await
         .unwrap()
@@ -24,6 +36,7 @@ fn paying_client(chain: &LocalChain) -> PayingClient {
         reqwest::Client::new(),
         Payer::builder()
             .with_wallet(ExactEvmClient::new(chain.accounts().payer.clone()))
+            .with_wallet(UptoEvmClient::new(chain.accounts().payer.clone()))
             .with_policy(
                 SpendingPolicy::new().allow(
                     AssetLimit::usdc_base_sepolia(Limits {
@@ -65,6 +78,8 @@ async fn serves_free_fixed_and_dynamic_routes_and_closes() {
         ("/exact/evm/eip3009", 1000u64),
         ("/weather", 1000),
         ("/words?count=7", 700),
+        ("/exact/evm/permit2", 1000),
+        ("/upto/evm/permit2", 1000),
     ] {
         let response = get(path).await.unwrap();
         assert_eq!(response.status(), 402, "{path}");
@@ -99,6 +114,31 @@ async fn serves_free_fixed_and_dynamic_routes_and_closes() {
         chain.usdc_balance(payee).await.unwrap() - before,
         coinslot::evm::alloy::primitives::U256::from(700)
     );
+
+    // The metered route writes seven words and charges them, of the ten its maximum buys.
+    chain
+        .approve_permit2(&chain.accounts().payer, coinslot_testkit::USDC)
+        .await
+        .unwrap();
+    for (path, charged) in [("/exact/evm/permit2", 1000u64), ("/upto/evm/permit2", 700)] {
+        let before = chain.usdc_balance(payee).await.unwrap();
+        let response = client
+            .send(client.get(format!("{url}{path}")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let receipt = response
+            .extensions()
+            .get::<SettleResponse>()
+            .unwrap()
+            .clone();
+        assert_eq!(receipt.amount, Some(charged.into()), "{path}");
+        assert_eq!(
+            chain.usdc_balance(payee).await.unwrap() - before,
+            coinslot::evm::alloy::primitives::U256::from(charged),
+            "{path}"
+        );
+    }
 
     assert_eq!(
         http.post(format!("{url}/close"))

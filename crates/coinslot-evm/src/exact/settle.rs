@@ -140,10 +140,10 @@ async fn outcome_of(
             && other.status()
             && moved(&other, asset, authorization)
         {
-            return Ok(SettleResponse::success(
+            return Ok(settled(
                 other.transaction_hash.to_string(),
                 network,
-                payer,
+                authorization,
             ));
         }
         let message = match input {
@@ -173,7 +173,15 @@ async fn outcome_of(
         response.transaction = Some(hash);
         return Ok(response);
     }
-    Ok(SettleResponse::success(hash, network, payer))
+    Ok(settled(hash, network, authorization))
+}
+
+/// The answer for an authorization whose transfer happened in transaction `hash`: a success
+/// that says the amount moved.
+fn settled(hash: String, network: Network, authorization: &Authorization) -> SettleResponse {
+    let mut response = SettleResponse::success(hash, network, authorization.from.to_checksum(None));
+    response.amount = Some(authorization.value.into());
+    response
 }
 
 /// Whether the receipt holds the token's `Transfer` of exactly the authorized value.
