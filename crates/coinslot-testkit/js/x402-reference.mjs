@@ -7,7 +7,7 @@
 //          EIP-3009 or Permit2 as `extra.assetTransferMethod` says, and the upto scheme) makes
 //   node x402-reference.mjs verify  {"rpcUrl", "privateKey", "paymentPayload", "paymentRequirements"}
 //   node x402-reference.mjs settle  {...the same}
-//       -> the reference facilitator's (x402Facilitator + ExactEvmScheme) answer, with
+//       -> the reference facilitator's (x402Facilitator with the exact and upto EVM schemes) answer, with
 //          `privateKey` as its settlement key on the chain at `rpcUrl`
 //   node x402-reference.mjs fetch-v2 {"privateKey", "url"}   (@x402/fetch)
 //   node x402-reference.mjs fetch-v1 {"privateKey", "url"}   (legacy x402-fetch)
@@ -15,7 +15,8 @@
 //
 // Services, configured by environment, printing "... listening on http://127.0.0.1:PORT":
 //   node x402-reference.mjs serve-hono         PAY_TO, FACILITATOR_URL
-//       -> @x402/hono with GET /weather at $0.001 (exact, eip155:84532)
+//       -> @x402/hono with GET /weather at $0.001 (exact, eip155:84532), GET /exact/evm/permit2
+//          (0.001 USDC through Permit2) and GET /upto/evm/permit2 (up to $0.001, charging 700)
 //   node x402-reference.mjs serve-hono         PAY_TO, RPC_URL, PRIVATE_KEY
 //       -> the same, with the reference facilitator in-process (the benchmarks' setup)
 //   node x402-reference.mjs serve-facilitator  RPC_URL, PRIVATE_KEY
@@ -28,6 +29,8 @@ import { x402Facilitator } from "@x402/core/facilitator";
 import { registerExactEvmScheme as registerClient } from "@x402/evm/exact/client";
 import { UptoEvmScheme as UptoEvmClient } from "@x402/evm/upto/client";
 import { registerExactEvmScheme as registerFacilitator } from "@x402/evm/exact/facilitator";
+import { UptoEvmScheme as UptoEvmFacilitator } from "@x402/evm/upto/facilitator";
+import { UptoEvmScheme as UptoEvmServer } from "@x402/evm/upto/server";
 import { toFacilitatorEvmSigner } from "@x402/evm";
 import { createWalletClient, http, publicActions, defineChain, nonceManager } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -35,7 +38,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { wrapFetchWithPayment, decodePaymentResponseHeader } from "@x402/fetch";
 import { wrapFetchWithPayment as wrapFetchV1 } from "x402-fetch";
 import { createSigner } from "x402/types";
-import { paymentMiddleware, x402ResourceServer } from "@x402/hono";
+import { paymentMiddleware, setSettlementOverrides, x402ResourceServer } from "@x402/hono";
 import { HTTPFacilitatorClient } from "@x402/core/server";
 import { ExactEvmScheme as ExactEvmServer } from "@x402/evm/exact/server";
 import { Hono } from "hono";
@@ -43,6 +46,8 @@ import { serve } from "@hono/node-server";
 import { createServer } from "node:http";
 
 const command = process.argv[2];
+// The local chain's USDC test token, at the Base Sepolia USDC address.
+const USDC = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
 const readInput = () => new Promise((resolve) => {
   let text = "";
   process.stdin.on("data", (chunk) => (text += chunk));
@@ -82,6 +87,7 @@ function facilitator({ rpcUrl, privateKey }) {
   });
   const facilitator = new x402Facilitator();
   registerFacilitator(facilitator, { signer, networks: "eip155:84532" });
+  facilitator.register("eip155:84532", new UptoEvmFacilitator(signer));
   return facilitator;
 }
 
@@ -96,7 +102,10 @@ async function fetched(payingFetch, url, decode) {
 
 async function fetchV2({ privateKey, url }) {
   const client = new x402Client();
-  registerClient(client, { signer: privateKeyToAccount(privateKey) });
+  client.setSpendControls(false);
+  const signer = privateKeyToAccount(privateKey);
+  registerClient(client, { signer });
+  client.register("eip155:*", new UptoEvmClient(signer));
   return fetched(wrapFetchWithPayment(fetch, client), url, decodePaymentResponseHeader);
 }
 
@@ -124,15 +133,34 @@ function serveHono() {
     ? new HTTPFacilitatorClient({ url: process.env.FACILITATOR_URL })
     : inProcess(facilitator({ rpcUrl: process.env.RPC_URL, privateKey: process.env.PRIVATE_KEY }));
   const server = new x402ResourceServer(client)
-    .register("eip155:84532", new ExactEvmServer());
+    .register("eip155:84532", new ExactEvmServer())
+    .register("eip155:84532", new UptoEvmServer());
+  const payTo = process.env.PAY_TO;
+  const network = "eip155:84532";
   const app = new Hono();
   app.use(paymentMiddleware({
     "GET /weather": {
-      accepts: { scheme: "exact", price: "$0.001", network: "eip155:84532", payTo: process.env.PAY_TO },
+      accepts: { scheme: "exact", price: "$0.001", network, payTo },
       description: "Weather from the reference server",
+    },
+    "GET /exact/evm/permit2": {
+      accepts: {
+        scheme: "exact", network, payTo,
+        price: { amount: "1000", asset: USDC, extra: { assetTransferMethod: "permit2" } },
+      },
+      description: "Exact through Permit2 from the reference server",
+    },
+    "GET /upto/evm/permit2": {
+      accepts: { scheme: "upto", price: "$0.001", network, payTo },
+      description: "Metered from the reference server: charges 700 of at most 1000",
     },
   }, server));
   app.get("/weather", (c) => c.json({ weather: "sunny", from: "@x402/hono" }));
+  app.get("/exact/evm/permit2", (c) => c.json({ paid: "permit2", from: "@x402/hono" }));
+  app.get("/upto/evm/permit2", (c) => {
+    setSettlementOverrides(c, { amount: "700" });
+    return c.json({ metered: true, from: "@x402/hono" });
+  });
   const running = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => listening("Server", info.port));
   return running;
 }

@@ -82,8 +82,8 @@ pub enum FacilitatorCall {
     Settle,
 }
 
-/// The reference facilitator's answer to `call`, with `private_key` (0x-hex) as its settlement
-/// key on the chain at `rpc_url`.
+/// The reference facilitator's answer to `call` (`exact` by EIP-3009 or Permit2, and `upto`),
+/// with `private_key` (0x-hex) as its settlement key on the chain at `rpc_url`.
 pub async fn reference_facilitator(
     call: FacilitatorCall,
     rpc_url: &str,
@@ -135,8 +135,10 @@ fn service(command: &str, envs: &[(&str, String)], ready: &str) -> Result<Servic
     ServiceProcess::spawn(node, ready, true)
 }
 
-/// The reference server (`@x402/hono` 2.27.0): `GET /weather` at $0.001 in USDC on
-/// `eip155:84532`, paid to `pay_to`, settled through the facilitator at `facilitator_url`.
+/// The reference server (`@x402/hono` 2.27.0) on `eip155:84532`, paid to `pay_to`, settled
+/// through the facilitator at `facilitator_url`: `GET /weather` at $0.001 in USDC (EIP-3009),
+/// `GET /exact/evm/permit2` 0.001 USDC through Permit2, and `GET /upto/evm/permit2` up to
+/// $0.001, its handler charging 700 atomic units through `setSettlementOverrides`.
 pub fn reference_server(pay_to: &str, facilitator_url: &str) -> Result<ServiceProcess> {
     service(
         "serve-hono",

@@ -1,18 +1,24 @@
 //! Interop with the reference implementation (npm `@x402/core` and `@x402/evm` 2.27.0, viem
 //! 2.57.1, and the Python reference facilitator, PyPI `x402` 2.25.0) on the same local chain:
 //! its client's payment settles on our facilitator, and our client's payment settles on its
-//! facilitators.
+//! facilitators; for `exact` over EIP-3009 and Permit2, and for metered `upto`.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use alloy::primitives::{U256, hex};
 use alloy::signers::local::PrivateKeySigner;
-use coinslot_core::{Facilitator, PaymentPayload, SchemeClient, VerifyRequest};
-use coinslot_evm::exact::ExactEvmClient;
-use coinslot_facilitator::HttpFacilitator;
+use coinslot_core::{
+    Facilitator, PaymentPayload, PaymentRequirements, SchemeClient, VerifyRequest,
+};
+use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
+use coinslot_evm::upto::{UptoEvmClient, UptoEvmFacilitator};
 use coinslot_facilitator::store::MemoryStore;
-use coinslot_testkit::LocalChain;
+use coinslot_facilitator::{HttpFacilitator, LocalFacilitator};
 use coinslot_testkit::reference::{
     FacilitatorCall, python_reference_facilitator, reference_facilitator, reference_pay,
 };
+use coinslot_testkit::{LocalChain, USDC, permit2_requirements, upto_requirements};
 use serde_json::json;
 
 use crate::common::{AMOUNT, local, payee_balance, requirements, settler};
@@ -87,4 +93,108 @@ async fn a_payment_by_our_client_verifies_and_settles_on_the_python_reference_fa
     let client = ExactEvmClient::new(chain.accounts().payer.clone());
     let payload = client.create_payment_payload(&offer, None).await.unwrap();
     verifies_and_settles(&facilitator, &VerifyRequest::v2(payload, offer), &chain).await;
+}
+
+/// An `upto` offer of at most [`AMOUNT`] settleable by [`settler`], and an `exact` one through
+/// Permit2, both in the local USDC; the payer has approved Permit2.
+async fn permit2_offers(chain: &LocalChain) -> [PaymentRequirements; 2] {
+    chain
+        .approve_permit2(&chain.accounts().payer, USDC)
+        .await
+        .unwrap();
+    let payee = chain.accounts().payee.address();
+    [
+        upto_requirements(payee, USDC, AMOUNT, settler(chain).address()),
+        permit2_requirements(payee, USDC, AMOUNT),
+    ]
+}
+
+/// What the payee is paid for each of [`permit2_offers`]: the metered one settles less.
+const UPTO_CHARGE: u64 = 700;
+
+#[tokio::test]
+async fn the_reference_clients_upto_and_permit2_payments_settle_on_ours() {
+    let chain = LocalChain::start().await.unwrap();
+    let evm = crate::common::evm_chain(&chain, Duration::from_secs(10)).await;
+    let facilitator = LocalFacilitator::builder()
+        .with_scheme(ExactEvmFacilitator::new(Arc::clone(&evm)))
+        .with_scheme(UptoEvmFacilitator::new(evm))
+        .build();
+    let mut paid = U256::ZERO;
+    for (offer, charge) in permit2_offers(&chain)
+        .await
+        .into_iter()
+        .zip([UPTO_CHARGE, AMOUNT])
+    {
+        let payment_required = json!({
+            "x402Version": 2,
+            "resource": {"url": "http://127.0.0.1/paid", "description": "", "mimeType": ""},
+            "accepts": [offer],
+        });
+        let made = reference_pay(&key_hex(&chain.accounts().payer), &payment_required)
+            .await
+            .unwrap();
+        assert!(
+            made["payload"]["permit2Authorization"].is_object(),
+            "{made}"
+        );
+        let payload: PaymentPayload = serde_json::from_value(made).unwrap();
+        let request = VerifyRequest::v2(payload, offer.clone());
+        let verified = facilitator.verify(&request).await.unwrap();
+        assert!(verified.is_valid, "{} {verified:?}", offer.scheme);
+        let settled = facilitator
+            .settle(&request.charging(U256::from(charge).into()))
+            .await
+            .unwrap();
+        assert!(settled.success, "{} {settled:?}", offer.scheme);
+        assert_eq!(settled.amount, Some(U256::from(charge).into()));
+        paid += U256::from(charge);
+        assert_eq!(payee_balance(&chain).await, paid);
+    }
+}
+
+#[tokio::test]
+async fn our_upto_and_permit2_payments_settle_on_the_reference_facilitator() {
+    let chain = LocalChain::start().await.unwrap();
+    let payer = chain.accounts().payer.clone();
+    let (rpc, key) = (chain.rpc_url().to_string(), key_hex(&settler(&chain)));
+    let mut paid = U256::ZERO;
+    let [upto, permit2] = permit2_offers(&chain).await;
+    let payments = [
+        (
+            UptoEvmClient::new(payer.clone())
+                .create_payment_payload(&upto, None)
+                .await,
+            upto,
+            UPTO_CHARGE,
+        ),
+        (
+            ExactEvmClient::new(payer.clone())
+                .create_payment_payload(&permit2, None)
+                .await,
+            permit2,
+            AMOUNT,
+        ),
+    ];
+    for (payload, offer, charge) in payments {
+        let payload = serde_json::to_value(payload.unwrap()).unwrap();
+        let maximum = serde_json::to_value(&offer).unwrap();
+        let verified =
+            reference_facilitator(FacilitatorCall::Verify, &rpc, &key, &payload, &maximum)
+                .await
+                .unwrap();
+        assert_eq!(verified["isValid"], true, "{} {verified}", offer.scheme);
+        let charged = serde_json::to_value(PaymentRequirements {
+            amount: U256::from(charge).into(),
+            ..offer.clone()
+        })
+        .unwrap();
+        let settled =
+            reference_facilitator(FacilitatorCall::Settle, &rpc, &key, &payload, &charged)
+                .await
+                .unwrap();
+        assert_eq!(settled["success"], true, "{} {settled}", offer.scheme);
+        paid += U256::from(charge);
+        assert_eq!(payee_balance(&chain).await, paid);
+    }
 }

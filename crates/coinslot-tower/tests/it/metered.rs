@@ -19,12 +19,12 @@ use coinslot_evm::EvmChain;
 use coinslot_evm::exact::ExactEvmFacilitator;
 use coinslot_evm::upto::{UptoEvmClient, UptoEvmFacilitator};
 use coinslot_facilitator::LocalFacilitator;
-use coinslot_testkit::{LocalChain, Loopback, USDC, upto_requirements};
+use coinslot_testkit::{LocalChain, Loopback, USDC, permit2_requirements, upto_requirements};
 use coinslot_tower::{PaidRoute, PaymentLayer, VerifiedPayment};
 use futures_util::future::join_all;
 
 /// The most a request may cost: 0.01 USDC.
-const MAXIMUM: u64 = 10_000;
+pub(crate) const MAXIMUM: u64 = 10_000;
 
 /// The `charge` query parameter, as the handler is asked to write it (`%25` is `%`).
 fn charge_of(uri: &Uri) -> Option<String> {
@@ -34,8 +34,9 @@ fn charge_of(uri: &Uri) -> Option<String> {
 
 /// A server with one metered route, `/meter/{how}`: `typed` names `?charge=` as a typed
 /// [`Charge`], `header` in `Settlement-Overrides`, `none` names nothing, `fails` names a
-/// charge and answers 500. Returns its URL and its offer.
-async fn serve(chain: &LocalChain) -> (String, PaymentRequirements) {
+/// charge and answers 500; and `/permit2`, [`MAXIMUM`] in `exact` through Permit2. Returns its
+/// URL and the metered offer.
+pub(crate) async fn serve(chain: &LocalChain) -> (String, PaymentRequirements) {
     let evm = EvmChain::builder(chain.provider().clone())
         .with_receipt_timeout(Duration::from_secs(20))
         .with_signers(chain.accounts().settlers.clone())
@@ -58,6 +59,11 @@ async fn serve(chain: &LocalChain) -> (String, PaymentRequirements) {
     let url = port.url().to_owned();
     let layer = PaymentLayer::builder(facilitator, url.clone())
         .with_route(PaidRoute::get("/meter/{how}").accepts(offer.clone()))
+        .with_route(PaidRoute::get("/permit2").accepts(permit2_requirements(
+            chain.accounts().payee.address(),
+            USDC,
+            MAXIMUM,
+        )))
         .with_decimals(USDC.to_checksum(None), 6)
         .build()
         .unwrap();
@@ -96,6 +102,7 @@ async fn serve(chain: &LocalChain) -> (String, PaymentRequirements) {
                 },
             ),
         )
+        .route("/permit2", get(|| async { "paid through Permit2" }))
         .layer(layer);
     port.serve(app);
     (url, offer)
