@@ -1,5 +1,5 @@
-//! Verification without any RPC, against its floor: the local checks of an `exact` EIP-3009
-//! payment and the decoding and signature checks of a Stacks transaction, each beside one raw
+//! Verification without any RPC, against its floor: the local checks of an `exact` payment
+//! (EIP-3009, and Permit2) and the decoding and signature checks of a Stacks transaction, each beside one raw
 //! secp256k1 public-key recovery (what every such check must do at least once), with k256 and
 //! with libsecp256k1 (the backend both scheme crates use by default).
 
@@ -89,9 +89,34 @@ fn evm(c: &mut Criterion) {
     let answer = exact.verify_local(&request).expect("a key's signature");
     assert!(answer.is_valid, "the sample payment verifies: {answer:?}");
 
+    let permit2_offer = coinslot_testkit::permit2_requirements(
+        alloy::primitives::Address::repeat_byte(0x11),
+        coinslot_testkit::USDC,
+        coinslot_benches::serve::PRICE_UNITS,
+    );
+    let permit2_payment = runtime
+        .block_on(samples::evm_payments(
+            &samples::offline_payer(),
+            &permit2_offer,
+            None,
+            1,
+        ))
+        .expect("a signed Permit2 payment")
+        .remove(0);
+    let permit2: VerifyRequest =
+        serde_json::from_slice(&samples::facilitator_body(&permit2_payment)).expect("a request");
+    let answer = exact.verify_local(&permit2).expect("a key's signature");
+    assert!(
+        answer.is_valid,
+        "the sample Permit2 payment verifies: {answer:?}"
+    );
+
     let mut group = c.benchmark_group("evm");
     group.bench_function("verify_local", |b| {
         b.iter(|| exact.verify_local(black_box(&request)).unwrap())
+    });
+    group.bench_function("verify_local_permit2", |b| {
+        b.iter(|| exact.verify_local(black_box(&permit2)).unwrap())
     });
     group.bench_function("verify_local_from_json", |b| {
         b.iter(|| {

@@ -160,6 +160,8 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
     }
     line(w, "");
 
+    metered_table(w, figures, ours_paid);
+
     line(w, "## 3. Verification");
     line(w, "");
     let _ = writeln!(
@@ -172,6 +174,7 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
     facilitator_table(w, figures, |f| f.verify, "verifications/s");
     let local = ns("evm/verify_local");
     let local_json = ns("evm/verify_local_from_json");
+    let local_permit2 = ns("evm/verify_local_permit2");
     let floor = ns("secp256k1/recover");
     let libsecp_floor = ns("secp256k1/recover_libsecp256k1");
     line(
@@ -199,6 +202,10 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
             local,
         ),
         ("the same, from the JSON body", local_json),
+        (
+            "the same for `exact` over Permit2 (parsed request)",
+            local_permit2,
+        ),
         ("one k256 recovery (the floor)", floor),
         ("one libsecp256k1 recovery", libsecp_floor),
     ] {
@@ -376,6 +383,66 @@ fn facilitator_table(
             rate(figure.throughput),
             ms(figure.p50),
             ms(figure.p99)
+        );
+    }
+    line(w, "");
+}
+
+/// The metered (`upto`) runs beside coinslot's `exact` EIP-3009 paid runs.
+fn metered_table(w: &mut String, figures: &Figures, ours_paid: Option<(Stat, Stat)>) {
+    if figures.metered.is_empty() {
+        return;
+    }
+    let plan = &figures.plan;
+    let _ = writeln!(
+        w,
+        "Metered: `GET {}`, `upto` $0.001 through Permit2, each request charged {} of its {} \
+         atomic units by its handler (coinslot: a typed `Charge`; the reference: \
+         `setSettlementOverrides`), so each settlement moves less than was signed; the payer \
+         approved Permit2 once per chain. The same counts and checks as above; coinslot's \
+         EIP-3009 row repeats the table above for comparison.",
+        crate::serve::METERED_ROUTE,
+        crate::serve::METERED_CHARGE,
+        crate::serve::PRICE_UNITS,
+    );
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "| server | c=1 req/s | c=1 p50 ms | c=1 p99 ms | c={0} req/s | c={0} p50 ms | c={0} p99 ms | coinslot's throughput, × (c=1 / c={0}) |",
+        plan.connections
+    );
+    line(w, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let ours = figures
+        .metered
+        .iter()
+        .find(|m| m.peer == Peer::Coinslot)
+        .map(|m| (m.serial, m.concurrent));
+    let mut rows: Vec<(String, Stat, Stat)> = figures
+        .metered
+        .iter()
+        .map(|m| (format!("{} `upto`", m.peer.name()), m.serial, m.concurrent))
+        .collect();
+    if let Some((serial, concurrent)) = ours_paid {
+        rows.push(("coinslot `exact` EIP-3009".to_owned(), serial, concurrent));
+    }
+    for (name, serial, concurrent) in rows {
+        let ratio = match ours {
+            Some((ours_serial, ours_concurrent)) if !name.starts_with("coinslot") => format!(
+                "{} / {}",
+                times(ours_serial.throughput / serial.throughput),
+                times(ours_concurrent.throughput / concurrent.throughput)
+            ),
+            _ => "—".to_owned(),
+        };
+        let _ = writeln!(
+            w,
+            "| {name} | {} | {} | {} | {} | {} | {} | {ratio} |",
+            rate(serial.throughput),
+            ms(serial.p50),
+            ms(serial.p99),
+            rate(concurrent.throughput),
+            ms(concurrent.p50),
+            ms(concurrent.p99),
         );
     }
     line(w, "");

@@ -18,7 +18,7 @@ use http::{HeaderName, HeaderValue};
 use crate::host;
 use crate::load::{self, Expect, Job, Outcome, Work};
 use crate::samples;
-use crate::serve::{PRICE_UNITS, ROUTE};
+use crate::serve::{METERED_CHARGE, METERED_ROUTE, PRICE_UNITS, ROUTE};
 
 /// How much to measure.
 #[derive(Debug, Clone)]
@@ -191,6 +191,40 @@ pub struct FacilitatorFigures {
     pub settle: Stat,
 }
 
+/// One peer's metered (`upto`) route under load.
+#[derive(Debug, Clone)]
+pub struct MeteredFigures {
+    /// Who.
+    pub peer: Peer,
+    /// Metered requests on one connection, and on `connections`.
+    pub serial: Stat,
+    /// See `serial`.
+    pub concurrent: Stat,
+}
+
+/// What a paid run pays for: a route, its scheme, and what each request moves to the payee.
+#[derive(Debug, Clone, Copy)]
+struct Priced {
+    route: &'static str,
+    scheme: &'static str,
+    /// Atomic units the payee receives per request (a metered request's charge).
+    moves: u64,
+}
+
+/// `GET /weather`, `exact` at $0.001.
+const PAID: Priced = Priced {
+    route: ROUTE,
+    scheme: "exact",
+    moves: PRICE_UNITS,
+};
+
+/// The metered route, `upto` $0.001, charged [`METERED_CHARGE`].
+const METERED: Priced = Priced {
+    route: METERED_ROUTE,
+    scheme: "upto",
+    moves: METERED_CHARGE,
+};
+
 /// Everything the load runs measured.
 #[derive(Debug, Clone)]
 pub struct Figures {
@@ -200,6 +234,8 @@ pub struct Figures {
     pub servers: Vec<ServerFigures>,
     /// Per facilitator.
     pub facilitators: Vec<FacilitatorFigures>,
+    /// Metered (`upto`) requests, per server that meters.
+    pub metered: Vec<MeteredFigures>,
     /// `@stacks/transactions` decoding and verifying, transactions per second.
     pub stacks_js: f64,
 }
@@ -288,6 +324,16 @@ impl Setup {
         }
     }
 
+    /// The peer's metered route, when it has one: ours, and the reference's `@x402/hono`
+    /// (its `/upto/evm/permit2` charges [`METERED_CHARGE`] too).
+    fn metered_server(&self, peer: Peer) -> Result<ServiceProcess, String> {
+        match peer {
+            Peer::Coinslot => self.ours(&["serve", "metered"], "Server listening"),
+            Peer::Reference => self.server(peer),
+            _ => Err(format!("{} has no metered route here", peer.name())),
+        }
+    }
+
     fn facilitator(&self, peer: Peer) -> Result<ServiceProcess, String> {
         match peer {
             Peer::Axum => Err("bare axum has no facilitator".into()),
@@ -308,11 +354,17 @@ impl Setup {
             .map_err(|e| e.to_string())
     }
 
-    /// Insists that the payee received the price of each of `served` payments since its
-    /// balance was `before`: every 200 and every settlement moved the money.
-    async fn check_paid(&self, what: &str, before: U256, served: usize) -> Result<(), String> {
+    /// Insists that the payee received `each` for each of `served` payments since its balance
+    /// was `before`: every 200 and every settlement moved the money.
+    async fn check_paid(
+        &self,
+        what: &str,
+        before: U256,
+        served: usize,
+        each: u64,
+    ) -> Result<(), String> {
         let paid = self.payee_balance().await? - before;
-        let expected = U256::from(served) * U256::from(PRICE_UNITS);
+        let expected = U256::from(served) * U256::from(each);
         if paid != expected {
             return Err(format!(
                 "{what}: {served} served, but the payee received {paid} instead of {expected}"
@@ -331,6 +383,12 @@ pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
     let mut servers = measure_challenges(bin_dir, plan, &peers).await?;
     eprintln!("==> paid requests, every server in turn");
     measure_paid_rounds(bin_dir, plan, &mut servers).await?;
+    eprintln!("==> metered (upto) requests, every server that meters in turn");
+    let metering: Vec<Peer> = [Peer::Coinslot, Peer::Reference]
+        .into_iter()
+        .filter(wanted)
+        .collect();
+    let metered = measure_metered_rounds(bin_dir, plan, &metering).await?;
     let mut facilitators = Vec::new();
     for peer in [Peer::Coinslot, Peer::X402Rs, Peer::Reference]
         .into_iter()
@@ -346,6 +404,7 @@ pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
         plan: plan.clone(),
         servers,
         facilitators,
+        metered,
         stacks_js,
     })
 }
@@ -479,7 +538,7 @@ async fn measure_paid_rounds(
                 let setup = Setup::start(bin_dir).await?;
                 let process = setup.server(server.peer)?;
                 let url = process.url().trim_end_matches('/').to_owned();
-                runs.push(paid_run(&setup, plan, &url, &what, connections).await?);
+                runs.push(paid_run(&setup, plan, &url, &what, connections, PAID).await?);
                 server.peak_kb = server.peak_kb.max(host::peak_memory_kb(process.id()));
             }
         }
@@ -492,16 +551,52 @@ async fn measure_paid_rounds(
     Ok(())
 }
 
-/// One run of paid requests on `connections` connections, after two paid requests of
-/// warm-up; every 200 must be a transfer on the chain.
+/// The metered runs of each of `peers`, round by round as the paid runs go, each on a fresh
+/// chain where the payer has approved Permit2 once.
+async fn measure_metered_rounds(
+    bin_dir: &Path,
+    plan: &Plan,
+    peers: &[Peer],
+) -> Result<Vec<MeteredFigures>, String> {
+    let mut runs: Vec<[Vec<Outcome>; 2]> = peers.iter().map(|_| Default::default()).collect();
+    for _ in 0..plan.runs {
+        for (peer, runs) in peers.iter().zip(&mut runs) {
+            let what = format!("{} metered", peer.name());
+            for (connections, runs) in [1, plan.connections].into_iter().zip(runs) {
+                let setup = Setup::start(bin_dir).await?;
+                let chain = &setup.chain;
+                chain
+                    .approve_permit2(&chain.accounts().payer, coinslot_testkit::USDC)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let process = setup.metered_server(*peer)?;
+                let url = process.url().trim_end_matches('/').to_owned();
+                runs.push(paid_run(&setup, plan, &url, &what, connections, METERED).await?);
+            }
+        }
+    }
+    Ok(peers
+        .iter()
+        .zip(runs)
+        .map(|(&peer, [serial, concurrent])| MeteredFigures {
+            peer,
+            serial: Stat::median(&serial),
+            concurrent: Stat::median(&concurrent),
+        })
+        .collect())
+}
+
+/// One run of paid requests for `priced` on `connections` connections, after two paid
+/// requests of warm-up; every 200 must have moved its amount on the chain.
 async fn paid_run(
     setup: &Setup,
     plan: &Plan,
     url: &str,
     what: &str,
     connections: usize,
+    priced: Priced,
 ) -> Result<Outcome, String> {
-    let challenge = load::fetch(url, ROUTE).await?;
+    let challenge = load::fetch(url, priced.route).await?;
     let required: PaymentRequired = challenge
         .headers()
         .get("payment-required")
@@ -510,8 +605,8 @@ async fn paid_run(
     let offer = required
         .accepts
         .iter()
-        .find(|offer| offer.scheme == "exact" && offer.network == setup.chain.network())
-        .ok_or_else(|| format!("{what}: no exact offer on the local chain"))?;
+        .find(|offer| offer.scheme == priced.scheme && offer.network == setup.chain.network())
+        .ok_or_else(|| format!("{what}: no {} offer on the local chain", priced.scheme))?;
     if offer.amount.as_u256() != U256::from(PRICE_UNITS) {
         return Err(format!(
             "{what}: priced {} instead of {PRICE_UNITS}",
@@ -528,7 +623,7 @@ async fn paid_run(
             .map(|payment| {
                 let value = header::encode(payment).map_err(|e| e.to_string())?;
                 let value = HeaderValue::try_from(value).map_err(|e| e.to_string())?;
-                Ok(Job::get(ROUTE).with_header(signature.clone(), value))
+                Ok(Job::get(priced.route).with_header(signature.clone(), value))
             })
             .collect::<Result<Vec<_>, String>>()
             .map(|jobs| Work::Each(Arc::new(jobs), plan.limit))
@@ -546,9 +641,8 @@ async fn paid_run(
     let before = setup.payee_balance().await?;
     let warm = clean(&format!("{what} warm-up"), url, 1, jobs(2).await?, expect).await?;
     let outcome = clean(what, url, connections, work, expect).await?;
-    setup
-        .check_paid(what, before, warm.served + outcome.served)
-        .await?;
+    let served = warm.served + outcome.served;
+    setup.check_paid(what, before, served, priced.moves).await?;
     Ok(outcome)
 }
 
@@ -615,7 +709,9 @@ async fn measure_facilitator(
         runs.push(clean(&what("/settle"), &url, connections, work, settled).await?);
     }
     let served = warm + runs.iter().map(|run| run.served).sum::<usize>();
-    setup.check_paid(&what("/settle"), before, served).await?;
+    setup
+        .check_paid(&what("/settle"), before, served, PRICE_UNITS)
+        .await?;
     Ok(FacilitatorFigures {
         peer,
         verify,

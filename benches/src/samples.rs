@@ -1,10 +1,11 @@
-//! Signed payments to measure with: EIP-3009 payloads for any offer, Stacks transfers, and the
+//! Signed payments to measure with: EVM payloads for any offer, Stacks transfers, and the
 //! request bodies a facilitator is sent. Every payment is unique (its own nonce), as real ones
 //! are.
 
 use alloy::signers::local::PrivateKeySigner;
-use coinslot_core::{PaymentPayload, PaymentRequirements, ResourceInfo, SchemeClient as _};
+use coinslot_core::{PaymentPayload, PaymentRequirements, ResourceInfo, SchemeClient};
 use coinslot_evm::exact::ExactEvmClient;
+use coinslot_evm::upto::UptoEvmClient;
 use coinslot_stacks::exact::{ExactStacksClient, StacksAsset, stacks_requirements};
 use coinslot_stacks::network::StacksNetwork;
 use coinslot_stacks::{PrivateKey, Transaction};
@@ -19,14 +20,18 @@ pub fn usdc_offer(pay_to: alloy::primitives::Address) -> PaymentRequirements {
     coinslot_testkit::exact_requirements(pay_to, crate::serve::PRICE_UNITS)
 }
 
-/// `count` payments of `offer` signed by `payer`, each with its own EIP-3009 nonce.
+/// `count` payments of `offer` signed by `payer`, each with its own nonce: `exact` (EIP-3009,
+/// or Permit2 when the offer asks) or `upto` (Permit2).
 pub async fn evm_payments(
     payer: &PrivateKeySigner,
     offer: &PaymentRequirements,
     resource: Option<&ResourceInfo>,
     count: usize,
 ) -> Result<Vec<PaymentPayload>, String> {
-    let client = ExactEvmClient::new(payer.clone());
+    let client: Box<dyn SchemeClient> = match offer.scheme.as_str() {
+        "upto" => Box::new(UptoEvmClient::new(payer.clone())),
+        _ => Box::new(ExactEvmClient::new(payer.clone())),
+    };
     let mut payments = Vec::with_capacity(count);
     for _ in 0..count {
         payments.push(

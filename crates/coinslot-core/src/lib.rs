@@ -8,7 +8,7 @@
 //! - the [size limits](limits) a server and its facilitator share;
 //! - [CAIP-2 networks](network), patterns such as `eip155:*`, and the v1 network names;
 //! - [token amounts and prices](amount) in exact integers up to 2^256 − 1, and the
-//!   [charge](charge) of a metered (`upto`) request;
+//!   [charge] of a metered (`upto`) request;
 //! - the spec's [reason strings](reason);
 //! - the [requirement-matching rule](matching) every server uses;
 //! - the traits that scheme crates implement: [`SchemeClient`], [`SchemeFacilitator`], and
