@@ -59,6 +59,8 @@ pub struct PaymentParts<'a> {
     pub requirements_network: &'a str,
     /// The scheme-specific payment.
     pub payload: &'a JsonObject,
+    /// The payment's extensions (v2 only): what the client filled in of those the 402 offered.
+    pub extensions: Option<&'a JsonObject>,
 }
 
 /// The body of `POST /settle`: the same shape as [`VerifyRequest`].
@@ -184,6 +186,7 @@ impl VerifyRequest {
                 requirements: Cow::Borrowed(payment_requirements),
                 requirements_network: payment_requirements.network.as_str(),
                 payload: &payment_payload.payload,
+                extensions: payment_payload.extensions.as_ref(),
             },
             Self::V1 {
                 payment_payload,
@@ -195,6 +198,7 @@ impl VerifyRequest {
                 requirements: Cow::Owned(payment_requirements.to_v2()?.0),
                 requirements_network: &payment_requirements.network,
                 payload: &payment_payload.payload,
+                extensions: None,
             },
         })
     }

@@ -215,6 +215,18 @@ reasons! {
     /// The EIP-2612 permit's value differs from the permitted amount.
     Permit22612AmountMismatch = "permit2_2612_amount_mismatch",
 
+    // The `eip2612GasSponsoring` extension.
+    /// The extension's `info` is not the shape the spec gives it.
+    InvalidEip2612ExtensionFormat = "invalid_eip2612_extension_format",
+    /// The EIP-2612 permit is not the payer's.
+    Eip2612FromMismatch = "eip2612_from_mismatch",
+    /// The EIP-2612 permit is for another token.
+    Eip2612AssetMismatch = "eip2612_asset_mismatch",
+    /// The EIP-2612 permit lets someone other than Permit2 spend.
+    Eip2612SpenderNotPermit2 = "eip2612_spender_not_permit2",
+    /// The EIP-2612 permit expires too soon.
+    Eip2612DeadlineExpired = "eip2612_deadline_expired",
+
     // `upto`.
     /// The scheme is not `upto`.
     InvalidUptoEvmScheme = "invalid_upto_evm_scheme",

@@ -89,6 +89,20 @@ pub trait SchemeClient: Send + Sync {
             ))
         })
     }
+
+    /// [`create_payment_payload`](Self::create_payment_payload) for a 402 that offered
+    /// `extensions` (its `PaymentRequired.extensions`): a client that can fill one in (an EVM
+    /// payer's EIP-2612 permit for `eip2612GasSponsoring`) overrides this; the default ignores
+    /// them.
+    fn create_payment_payload_with<'a>(
+        &'a self,
+        requirements: &'a PaymentRequirements,
+        resource: Option<&'a ResourceInfo>,
+        extensions: Option<&'a JsonObject>,
+    ) -> BoxFuture<'a, Result<PaymentPayload>> {
+        let _ = extensions;
+        self.create_payment_payload(requirements, resource)
+    }
 }
 
 /// The facilitator side of a scheme: verify a payment against its requirement, and settle it.
@@ -166,6 +180,12 @@ pub trait SchemeFacilitator: Send + Sync {
         None
     }
 
+    /// The extensions this scheme acts on, for `/supported` `extensions`
+    /// (`eip2612GasSponsoring`…).
+    fn extensions(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The addresses this scheme signs settlements with, for `/supported` `signers`.
     fn signers(&self) -> Vec<String> {
         Vec::new()
@@ -215,6 +235,14 @@ impl<T: SchemeClient + ?Sized> SchemeClient for Arc<T> {
     ) -> BoxFuture<'a, Result<JsonObject>> {
         (**self).create_payload(requirements)
     }
+    fn create_payment_payload_with<'a>(
+        &'a self,
+        requirements: &'a PaymentRequirements,
+        resource: Option<&'a ResourceInfo>,
+        extensions: Option<&'a JsonObject>,
+    ) -> BoxFuture<'a, Result<PaymentPayload>> {
+        (**self).create_payment_payload_with(requirements, resource, extensions)
+    }
 }
 
 impl<T: SchemeFacilitator + ?Sized> SchemeFacilitator for Arc<T> {
@@ -229,6 +257,9 @@ impl<T: SchemeFacilitator + ?Sized> SchemeFacilitator for Arc<T> {
     }
     fn supported_extra(&self, network: &Network) -> Option<JsonObject> {
         (**self).supported_extra(network)
+    }
+    fn extensions(&self) -> Vec<String> {
+        (**self).extensions()
     }
     fn signers(&self) -> Vec<String> {
         (**self).signers()

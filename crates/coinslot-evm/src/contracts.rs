@@ -38,8 +38,10 @@ alloy::sol! {
         struct TokenPermissions { address token; uint256 amount; }
         struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
         struct Witness { address to; uint256 validAfter; }
+        struct EIP2612Permit { uint256 value; uint256 deadline; bytes32 r; bytes32 s; uint8 v; }
 
         function settle(PermitTransferFrom permit, address owner, Witness witness, bytes signature) external;
+        function settleWithPermit(EIP2612Permit permit2612, PermitTransferFrom permit, address owner, Witness witness, bytes signature) external;
     }
 
     /// The x402 `upto` Permit2 proxy (`x402UptoPermit2Proxy`): any amount up to the permitted
@@ -48,8 +50,17 @@ alloy::sol! {
         struct TokenPermissions { address token; uint256 amount; }
         struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
         struct Witness { address to; address facilitator; uint256 validAfter; }
+        struct EIP2612Permit { uint256 value; uint256 deadline; bytes32 r; bytes32 s; uint8 v; }
 
         function settle(PermitTransferFrom permit, uint256 amount, address owner, Witness witness, bytes signature) external;
+        function settleWithPermit(EIP2612Permit permit2612, PermitTransferFrom permit, uint256 amount, address owner, Witness witness, bytes signature) external;
+    }
+
+    /// An [EIP-2612] token's own permit, as a payer signs it for Permit2.
+    ///
+    /// [EIP-2612]: https://eips.ethereum.org/EIPS/eip-2612
+    interface IEip2612 {
+        function nonces(address owner) external view returns (uint256);
     }
 
     /// [ERC-1271]: a contract wallet says whether a signature is its own.

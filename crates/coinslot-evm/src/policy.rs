@@ -11,6 +11,9 @@ pub(crate) struct Policy {
     pub(crate) erc6492_factories: Vec<Address>,
     /// Tokens settled; empty: any token.
     pub(crate) assets: Vec<Address>,
+    /// Whether a Permit2 payer's EIP-2612 permit for Permit2 is submitted with the settlement
+    /// (`eip2612GasSponsoring`).
+    pub(crate) eip2612_gas_sponsoring: bool,
 }
 
 impl Policy {
@@ -37,5 +40,14 @@ impl Policy {
             ErrorReason::InvalidPaymentRequirements,
             format!("asset {asset} is not settled by this facilitator"),
         ))
+    }
+}
+
+/// The extensions a facilitator with `policy` lists in `/supported`.
+pub(crate) fn listed_extensions(policy: &Policy) -> Vec<String> {
+    if policy.eip2612_gas_sponsoring {
+        vec![crate::permit2::EIP2612_GAS_SPONSORING.to_owned()]
+    } else {
+        Vec::new()
     }
 }

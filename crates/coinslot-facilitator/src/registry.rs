@@ -134,9 +134,16 @@ impl Registry {
         }
         // v2 first, as the reference lists them.
         kinds.sort_by_key(|kind| std::cmp::Reverse(kind.x402_version));
+        // Those named by the operator, then those the schemes act on.
+        let mut extensions = self.extensions.clone();
+        for name in self.entries.iter().flat_map(|e| e.scheme.extensions()) {
+            if !extensions.contains(&name) {
+                extensions.push(name);
+            }
+        }
         SupportedResponse {
             kinds,
-            extensions: self.extensions.clone(),
+            extensions,
             signers,
         }
     }

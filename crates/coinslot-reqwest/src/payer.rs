@@ -6,8 +6,8 @@ use std::sync::Arc;
 use coinslot_core::header::{MAX_HEADER_LEN, decode_json};
 use coinslot_core::v1::{PaymentPayloadV1, PaymentRequiredV1, SettleResponseV1};
 use coinslot_core::{
-    BoxFuture, ErrorReason, Network, PaymentRequired, PaymentRequirements, ResourceInfo,
-    SchemeClient, SettleResponse,
+    BoxFuture, ErrorReason, JsonObject, Network, PaymentRequired, PaymentRequirements,
+    ResourceInfo, SchemeClient, SettleResponse,
 };
 use http::{HeaderName, HeaderValue};
 use reqwest::{Request, Response, StatusCode};
@@ -122,6 +122,8 @@ pub(crate) struct Pending {
 struct Offers {
     x402_version: u8,
     accepts: Vec<(PaymentRequirements, ResourceInfo)>,
+    /// The extensions the 402 offers (v2), for a wallet that can fill one in.
+    extensions: Option<JsonObject>,
 }
 
 impl Payer {
@@ -177,7 +179,7 @@ impl Payer {
                 }
             }
             let payment = wallet
-                .create_payment_payload(offer, Some(resource))
+                .create_payment_payload_with(offer, Some(resource), offers.extensions.as_ref())
                 .await
                 .map_err(Error::Signing)?;
             let (name, value) = if offers.x402_version == 1 {
@@ -247,6 +249,7 @@ async fn read_offers(response: Response) -> Result<Offers> {
         let resource = required.resource;
         return Ok(Offers {
             x402_version: 2,
+            extensions: required.extensions,
             accepts: required
                 .accepts
                 .into_iter()
@@ -266,6 +269,7 @@ async fn read_offers(response: Response) -> Result<Offers> {
     let required: PaymentRequiredV1 = decode_json(&body).map_err(Error::InvalidPaymentRequired)?;
     Ok(Offers {
         x402_version: 1,
+        extensions: None,
         // An offer on a network this crate has no name for is left out, not fatal.
         accepts: required
             .accepts

@@ -2,7 +2,7 @@
 // 2.27.0, and the legacy v1 x402-fetch 1.2.0; viem 2.57.1) for coinslot's interop tests.
 //
 // One-shot commands: one JSON object in on stdin, one JSON object out on stdout.
-//   node x402-reference.mjs pay     {"privateKey", "paymentRequired"}
+//   node x402-reference.mjs pay     {"privateKey", "paymentRequired", "rpcUrl"?}
 //       -> the PaymentPayload the reference client (x402Client with the exact EVM scheme, over
 //          EIP-3009 or Permit2 as `extra.assetTransferMethod` says, and the upto scheme) makes
 //   node x402-reference.mjs verify  {"rpcUrl", "privateKey", "paymentPayload", "paymentRequirements"}
@@ -54,13 +54,14 @@ const readInput = () => new Promise((resolve) => {
   process.stdin.on("end", () => resolve(JSON.parse(text)));
 });
 
-async function pay({ privateKey, paymentRequired }) {
+async function pay({ privateKey, paymentRequired, rpcUrl }) {
   const client = new x402Client();
   // The tests choose the assets and amounts; the client's own caps (default assets only, a
   // dollar cap) would refuse the test token.
   client.setSpendControls(false);
   const signer = privateKeyToAccount(privateKey);
-  registerClient(client, { signer });
+  // With a node to read, the client signs the gas-sponsoring extensions a 402 offers.
+  registerClient(client, { signer, schemeOptions: rpcUrl ? { rpcUrl } : undefined });
   client.register("eip155:*", new UptoEvmClient(signer));
   return client.createPaymentPayload(paymentRequired);
 }

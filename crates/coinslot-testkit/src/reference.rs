@@ -73,6 +73,21 @@ pub async fn reference_pay(private_key: &str, payment_required: &Value) -> Resul
     .await
 }
 
+/// [`reference_pay`] with the node at `rpc_url` for the client to read: it then signs the
+/// gas-sponsoring extensions the 402 offers (an EIP-2612 permit for Permit2 when the payer's
+/// allowance is short).
+pub async fn reference_pay_reading(
+    private_key: &str,
+    payment_required: &Value,
+    rpc_url: &str,
+) -> Result<Value> {
+    run(
+        "pay",
+        json!({"privateKey": private_key, "paymentRequired": payment_required, "rpcUrl": rpc_url}),
+    )
+    .await
+}
+
 /// What the reference facilitator can be asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FacilitatorCall {

@@ -129,7 +129,7 @@ impl Challenge<'_> {
             error: Some(error.to_owned()),
             resource: self.resource(),
             accepts: self.offers.to_vec(),
-            extensions: None,
+            extensions: self.route.extensions.clone(),
         };
         let header = required.to_header().ok()?;
         if header.len() > MAX_HEADER_LEN {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use coinslot_core::{BoxFuture, PaymentRequirements};
+use coinslot_core::{BoxFuture, JsonObject, PaymentRequirements};
 use http::Method;
 use http::request::Parts;
 
@@ -81,6 +81,7 @@ pub struct PaidRoute {
     pub(crate) description: Option<String>,
     pub(crate) mime_type: Option<String>,
     pub(crate) timing: SettlementTiming,
+    pub(crate) extensions: Option<JsonObject>,
 }
 
 impl PaidRoute {
@@ -112,6 +113,7 @@ impl PaidRoute {
             description: None,
             mime_type: None,
             timing: SettlementTiming::default(),
+            extensions: None,
         }
     }
 
@@ -156,6 +158,17 @@ impl PaidRoute {
     #[must_use]
     pub fn mime_type(mut self, mime_type: impl Into<String>) -> Self {
         self.mime_type = Some(mime_type.into());
+        self
+    }
+
+    /// Offers protocol extensions in this route's 402 (`PaymentRequired.extensions`, each key's
+    /// `{info, schema}`), such as `coinslot_evm::permit2::declaration()` when the facilitator
+    /// sponsors EIP-2612 approvals. Added to those offered before.
+    #[must_use]
+    pub fn with_extensions(mut self, extensions: JsonObject) -> Self {
+        self.extensions
+            .get_or_insert_with(JsonObject::new)
+            .extend(extensions);
         self
     }
 

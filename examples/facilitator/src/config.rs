@@ -14,6 +14,7 @@
 //!       "maxFeePerGasWei": "50000000000",
 //!       "receiptTimeoutSeconds": 30,
 //!       "erc6492Factories": [],
+//!       "eip2612GasSponsoring": true,
 //!       "gasCaps": { "read": 100000, "signature": 500000, "transfer": 700000, "deployment": 1500000 }
 //!     }
 //!   ]
@@ -25,8 +26,10 @@
 //! payments are refused), and `minimumAmounts` the least of particular assets. Each entry of
 //! `networks` is one EVM chain (its id is asked from the node) with the tokens settled there
 //! (default: any EIP-3009 token), the gas price cap, the receipt timeout, the ERC-6492
-//! factories allowed, and the most gas each kind of call made for a payment may use (any of
-//! the four, the others at their defaults); only `rpcUrl` is required. Without `networks`,
+//! factories allowed, whether Permit2 payers' EIP-2612 permits are submitted for them
+//! (`eip2612GasSponsoring`, default off: the facilitator pays that gas), and the most gas each
+//! kind of call made for a payment may use (any of the four, the others at their defaults);
+//! only `rpcUrl` is required. Without `networks`,
 //! the one chain is `EVM_RPC_URL`. The keys of `EVM_PRIVATE_KEY` settle on every chain. An
 //! unknown field is an error.
 //!
@@ -76,6 +79,8 @@ pub(crate) struct NetworkConfig {
     receipt_timeout_seconds: Option<u64>,
     #[serde(default)]
     pub(crate) erc6492_factories: Vec<Address>,
+    #[serde(default)]
+    pub(crate) eip2612_gas_sponsoring: bool,
     #[serde(default)]
     gas_caps: GasCapsConfig,
 }
@@ -151,6 +156,7 @@ impl Config {
                 max_fee_per_gas_wei: None,
                 receipt_timeout_seconds: None,
                 erc6492_factories: Vec::new(),
+                eip2612_gas_sponsoring: false,
                 gas_caps: GasCapsConfig::default(),
             }]
         } else {

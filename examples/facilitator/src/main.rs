@@ -80,6 +80,10 @@ async fn run() -> Result<(), String> {
             exact = exact.with_asset(*asset);
             upto = upto.with_asset(*asset);
         }
+        if network.eip2612_gas_sponsoring {
+            exact = exact.with_eip2612_gas_sponsoring();
+            upto = upto.with_eip2612_gas_sponsoring();
+        }
         facilitator = facilitator.with_scheme(exact).with_scheme(upto);
     }
     if let Some(stacks) = &config.stacks {

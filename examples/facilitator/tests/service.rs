@@ -61,7 +61,8 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
     let config = dir.path().join("facilitator.json");
     let network = |chain: &LocalChain| {
         serde_json::json!({"rpcUrl": chain.rpc_url().to_string(), "assets": [USDC],
-                           "receiptTimeoutSeconds": 5, "gasCaps": {"signature": 400000}})
+                           "receiptTimeoutSeconds": 5, "gasCaps": {"signature": 400000},
+                           "eip2612GasSponsoring": true})
     };
     let file = serde_json::json!({
         "store": dir.path().join("settlements.db"),
@@ -88,14 +89,38 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
     assert_eq!(unauthorized.status(), 401);
     let supported: serde_json::Value =
         json_of(client.get(format!("{url}/supported")).bearer_auth("k")).await;
-    let v2: Vec<&str> = supported["kinds"]
+    let v2: Vec<(&str, &str)> = supported["kinds"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|k| k["x402Version"] == 2)
-        .map(|k| k["network"].as_str().unwrap())
+        .map(|k| {
+            (
+                k["scheme"].as_str().unwrap(),
+                k["network"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(v2, ["eip155:84532", "eip155:31337"]);
+    assert_eq!(
+        v2,
+        [
+            ("exact", "eip155:84532"),
+            ("upto", "eip155:84532"),
+            ("exact", "eip155:31337"),
+            ("upto", "eip155:31337")
+        ]
+    );
+    // `upto` payers name the first key as the facilitator that may settle.
+    let first_key = base.accounts().settlers[0].address().to_checksum(None);
+    for kind in supported["kinds"].as_array().unwrap() {
+        if kind["scheme"] == "upto" && kind["x402Version"] == 2 {
+            assert_eq!(kind["extra"]["facilitatorAddress"], first_key, "{kind}");
+        }
+    }
+    assert_eq!(
+        supported["extensions"],
+        serde_json::json!(["eip2612GasSponsoring"])
+    );
     assert_eq!(
         supported["signers"]["eip155:*"].as_array().unwrap().len(),
         2

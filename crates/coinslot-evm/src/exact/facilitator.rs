@@ -17,7 +17,7 @@ use super::verify::{self, parts_of};
 use crate::chain::{Checked, EvmChain};
 use crate::clock::unix_now;
 use crate::permit2::{ExactWitness, Permit2Payload, is_permit2};
-use crate::policy::Policy;
+use crate::policy::{Policy, listed_extensions};
 use crate::signature::PayerSignature;
 use crate::wire::claimed_payer;
 
@@ -89,6 +89,16 @@ impl ExactEvmFacilitator {
     #[must_use]
     pub fn with_erc6492_factory(mut self, factory: Address) -> Self {
         self.policy.allow_factory(factory);
+        self
+    }
+
+    /// Sponsors Permit2 approvals for `exact` over Permit2: a payer who has not approved
+    /// Permit2 may send the token's EIP-2612 permit for it (`eip2612GasSponsoring`, listed in
+    /// `/supported`), which the settlement submits first (`settleWithPermit`), at the
+    /// facilitator's gas.
+    #[must_use]
+    pub const fn with_eip2612_gas_sponsoring(mut self) -> Self {
+        self.policy.eip2612_gas_sponsoring = true;
         self
     }
 
@@ -230,6 +240,10 @@ impl SchemeFacilitator for ExactEvmFacilitator {
                 None => Ok(pending.clone()),
             }
         })
+    }
+
+    fn extensions(&self) -> Vec<String> {
+        listed_extensions(&self.policy)
     }
 
     fn signers(&self) -> Vec<String> {

@@ -70,7 +70,7 @@ async fn signed(
     now: u64,
 ) -> Checked<Signed<ExactWitness>> {
     match terms(chain.chain_id(), policy, parts, now) {
-        Ok(terms) => check_payer_signature(chain, &policy.erc6492_factories, terms).await,
+        Ok(terms) => check_payer_signature(chain, policy, terms, parts.extensions, now).await,
         Err(refusal) => Ok(Err(refusal)),
     }
 }

@@ -14,6 +14,7 @@ mod approve;
 mod offer;
 mod settle;
 mod sign;
+mod sponsor;
 mod types;
 mod verify;
 
@@ -24,6 +25,8 @@ pub use approve::{allowance, approve};
 pub use offer::Erc20Token;
 pub(crate) use settle::{confirm, send};
 pub(crate) use sign::sign;
+pub(crate) use sponsor::payment_with_sponsorship;
+pub use sponsor::{EIP2612_GAS_SPONSORING, Eip2612Info, Permit2612, declaration};
 pub(crate) use types::is_permit2;
 pub use types::{
     ExactWitness, Permit2Authorization, Permit2Payload, Permitted, UptoWitness, Witness,

@@ -6,6 +6,7 @@ use alloy::sol_types::{Eip712Domain, SolCall as _, SolStruct as _, eip712_domain
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::sponsor::Permit2612;
 use super::{EXACT_PROXY, PERMIT2, UPTO_PROXY};
 use crate::contracts::{IExactPermit2Proxy, IUptoPermit2Proxy};
 
@@ -146,8 +147,14 @@ pub trait Witness: Clone + Serialize + DeserializeOwned + Send + Sync + 'static 
     /// The EIP-712 hash of `authorization` on `chain_id`: what the payer signs.
     fn signing_hash(authorization: &Permit2Authorization<Self>, chain_id: u64) -> B256;
     /// The calldata of the proxy's `settle` moving `amount` (for `exact`, always the permitted
-    /// amount), with `signature` in the form Permit2 checks.
-    fn settle_calldata(payload: &Permit2Payload<Self>, signature: Bytes, amount: U256) -> Bytes;
+    /// amount), with `signature` in the form Permit2 checks; `settleWithPermit` when the payer
+    /// sent an EIP-2612 permit for Permit2 (`eip2612GasSponsoring`).
+    fn settle_calldata(
+        payload: &Permit2Payload<Self>,
+        signature: Bytes,
+        amount: U256,
+        permit2612: Option<&Permit2612>,
+    ) -> Bytes;
 }
 
 /// Permit2's EIP-712 domain on `chain_id`: name "Permit2", no version.
@@ -192,25 +199,50 @@ impl Witness for ExactWitness {
         .eip712_signing_hash(&permit2_domain(chain_id))
     }
 
-    fn settle_calldata(payload: &Permit2Payload<Self>, signature: Bytes, _amount: U256) -> Bytes {
+    fn settle_calldata(
+        payload: &Permit2Payload<Self>,
+        signature: Bytes,
+        _amount: U256,
+        permit2612: Option<&Permit2612>,
+    ) -> Bytes {
+        use IExactPermit2Proxy as Proxy;
         let a = &payload.permit2_authorization;
-        IExactPermit2Proxy::settleCall {
-            permit: IExactPermit2Proxy::PermitTransferFrom {
-                permitted: IExactPermit2Proxy::TokenPermissions {
-                    token: a.permitted.token,
-                    amount: a.permitted.amount,
+        let permit = Proxy::PermitTransferFrom {
+            permitted: Proxy::TokenPermissions {
+                token: a.permitted.token,
+                amount: a.permitted.amount,
+            },
+            nonce: a.nonce,
+            deadline: a.deadline,
+        };
+        let witness = Proxy::Witness {
+            to: a.witness.to,
+            validAfter: a.witness.valid_after,
+        };
+        let owner = a.from;
+        match permit2612 {
+            None => Proxy::settleCall {
+                permit,
+                owner,
+                witness,
+                signature,
+            }
+            .abi_encode(),
+            Some(p) => Proxy::settleWithPermitCall {
+                permit2612: Proxy::EIP2612Permit {
+                    value: p.value,
+                    deadline: p.deadline,
+                    r: p.r,
+                    s: p.s,
+                    v: p.v,
                 },
-                nonce: a.nonce,
-                deadline: a.deadline,
-            },
-            owner: a.from,
-            witness: IExactPermit2Proxy::Witness {
-                to: a.witness.to,
-                validAfter: a.witness.valid_after,
-            },
-            signature,
+                permit,
+                owner,
+                witness,
+                signature,
+            }
+            .abi_encode(),
         }
-        .abi_encode()
         .into()
     }
 }
@@ -249,27 +281,53 @@ impl Witness for UptoWitness {
         .eip712_signing_hash(&permit2_domain(chain_id))
     }
 
-    fn settle_calldata(payload: &Permit2Payload<Self>, signature: Bytes, amount: U256) -> Bytes {
+    fn settle_calldata(
+        payload: &Permit2Payload<Self>,
+        signature: Bytes,
+        amount: U256,
+        permit2612: Option<&Permit2612>,
+    ) -> Bytes {
+        use IUptoPermit2Proxy as Proxy;
         let a = &payload.permit2_authorization;
-        IUptoPermit2Proxy::settleCall {
-            permit: IUptoPermit2Proxy::PermitTransferFrom {
-                permitted: IUptoPermit2Proxy::TokenPermissions {
-                    token: a.permitted.token,
-                    amount: a.permitted.amount,
+        let permit = Proxy::PermitTransferFrom {
+            permitted: Proxy::TokenPermissions {
+                token: a.permitted.token,
+                amount: a.permitted.amount,
+            },
+            nonce: a.nonce,
+            deadline: a.deadline,
+        };
+        let witness = Proxy::Witness {
+            to: a.witness.to,
+            facilitator: a.witness.facilitator,
+            validAfter: a.witness.valid_after,
+        };
+        let owner = a.from;
+        match permit2612 {
+            None => Proxy::settleCall {
+                permit,
+                amount,
+                owner,
+                witness,
+                signature,
+            }
+            .abi_encode(),
+            Some(p) => Proxy::settleWithPermitCall {
+                permit2612: Proxy::EIP2612Permit {
+                    value: p.value,
+                    deadline: p.deadline,
+                    r: p.r,
+                    s: p.s,
+                    v: p.v,
                 },
-                nonce: a.nonce,
-                deadline: a.deadline,
-            },
-            amount,
-            owner: a.from,
-            witness: IUptoPermit2Proxy::Witness {
-                to: a.witness.to,
-                facilitator: a.witness.facilitator,
-                validAfter: a.witness.valid_after,
-            },
-            signature,
+                permit,
+                amount,
+                owner,
+                witness,
+                signature,
+            }
+            .abi_encode(),
         }
-        .abi_encode()
         .into()
     }
 }

@@ -5,12 +5,14 @@
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::sol_types::SolCall as _;
-use coinslot_core::{ErrorReason, PaymentRequirements, Refusal, Result};
+use coinslot_core::{ErrorReason, JsonObject, PaymentRequirements, Refusal, Result};
 
 use super::PERMIT2;
+use super::sponsor::{Permit2612, permit_of};
 use super::types::{Permit2Payload, Witness};
 use crate::chain::{ChainFailure, Checked, EvmChain};
 use crate::contracts::{IErc20, IPermit2};
+use crate::policy::Policy;
 use crate::signature::{PayerSignature, SignatureReasons, check_signature, ecdsa_signer};
 
 /// Seconds a permit must still be valid for at verification: time for the settlement to be
@@ -39,12 +41,43 @@ pub(crate) struct Terms<W> {
 pub(crate) struct Signed<W> {
     pub(crate) payload: Permit2Payload<W>,
     pub(crate) signature: PayerSignature,
+    /// The payer's EIP-2612 permit for Permit2, when the facilitator sponsors approvals and the
+    /// payment carries one.
+    pub(crate) permit2612: Option<Permit2612>,
 }
 
 impl<W: Witness> Signed<W> {
-    /// The proxy's `settle` of `amount`, with the signature in the form Permit2 checks.
+    /// The proxy's `settle` (or `settleWithPermit`) of `amount`, with the signature in the form
+    /// Permit2 checks.
     pub(crate) fn calldata(&self, amount: U256) -> Bytes {
-        W::settle_calldata(&self.payload, self.signature.to_bytes(), amount)
+        W::settle_calldata(
+            &self.payload,
+            self.signature.to_bytes(),
+            amount,
+            self.permit2612.as_ref(),
+        )
+    }
+
+    /// Takes the payment's EIP-2612 permit for Permit2 (`eip2612GasSponsoring`) when the
+    /// operator sponsors approvals (`sponsor`); a permit that does not fit the payment refuses
+    /// it. Without sponsorship the extension is ignored: the payer's own allowance must do.
+    pub(crate) fn sponsored(
+        mut self,
+        sponsor: bool,
+        extensions: Option<&JsonObject>,
+        now: u64,
+    ) -> Result<Self, Refusal> {
+        if sponsor {
+            let a = &self.payload.permit2_authorization;
+            self.permit2612 = permit_of(
+                extensions,
+                a.from,
+                a.permitted.token,
+                a.permitted.amount,
+                now,
+            )?;
+        }
+        Ok(self)
     }
 }
 
@@ -125,27 +158,36 @@ pub(crate) fn signed_by_key<W: Witness>(terms: &Terms<W>) -> Option<bool> {
 }
 
 /// Whether the payer signed: a key's ECDSA signature recovered locally, else the wallet's own
-/// word (ERC-1271), or the word of a wallet its factory has yet to deploy (ERC-6492, from
-/// `factories` only). Permit2 checks the same way on chain, once any wallet is deployed.
-pub(crate) async fn check_payer_signature<W>(
+/// word (ERC-1271), or the word of a wallet its factory has yet to deploy (ERC-6492, from the
+/// policy's factories only). Permit2 checks the same way on chain, once any wallet is
+/// deployed. Then the payment's EIP-2612 permit for Permit2, when the policy sponsors them.
+pub(crate) async fn check_payer_signature<W: Witness>(
     chain: &EvmChain,
-    factories: &[Address],
+    policy: &Policy,
     terms: Terms<W>,
+    extensions: Option<&JsonObject>,
+    now: u64,
 ) -> Checked<Signed<W>> {
     let from = terms.payload.permit2_authorization.from;
-    let signature = check_signature(
+    let signature = match check_signature(
         chain,
-        factories,
+        &policy.erc6492_factories,
         terms.hash,
         from,
         &terms.payload.signature,
         &SignatureReasons::PERMIT2,
     )
-    .await?;
-    Ok(signature.map(|signature| Signed {
+    .await?
+    {
+        Ok(signature) => signature,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let signed = Signed {
         payload: terms.payload,
         signature,
-    }))
+        permit2612: None,
+    };
+    Ok(signed.sponsored(policy.eip2612_gas_sponsoring, extensions, now))
 }
 
 /// Whether the chain would settle `amount`: the proxy's `settle` run as `caller` in an

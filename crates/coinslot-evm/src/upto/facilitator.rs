@@ -16,7 +16,7 @@ use crate::permit2::{
     AmountRule, Permit2Payload, Signed, Terms, UptoWitness, check_chain, check_payer_signature,
     check_terms,
 };
-use crate::policy::Policy;
+use crate::policy::{Policy, listed_extensions};
 use crate::wire::claimed_payer;
 
 /// The reason for a settlement mined and failed.
@@ -85,6 +85,15 @@ impl UptoEvmFacilitator {
         self
     }
 
+    /// Sponsors Permit2 approvals: a payer who has not approved Permit2 may send the token's
+    /// EIP-2612 permit for it (`eip2612GasSponsoring`, listed in `/supported`), which the
+    /// settlement submits first (`settleWithPermit`), at the facilitator's gas.
+    #[must_use]
+    pub const fn with_eip2612_gas_sponsoring(mut self) -> Self {
+        self.policy.eip2612_gas_sponsoring = true;
+        self
+    }
+
     /// The chain.
     pub fn chain(&self) -> &EvmChain {
         &self.chain
@@ -144,11 +153,22 @@ impl UptoEvmFacilitator {
         request: &VerifyRequest,
         rule: AmountRule,
     ) -> Checked<Signed<UptoWitness>> {
-        let terms = match parts_of(request).and_then(|parts| self.terms(&parts, rule)) {
+        let parts = match parts_of(request) {
+            Ok(parts) => parts,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let terms = match self.terms(&parts, rule) {
             Ok(terms) => terms,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        check_payer_signature(&self.chain, &self.policy.erc6492_factories, terms).await
+        check_payer_signature(
+            &self.chain,
+            &self.policy,
+            terms,
+            parts.extensions,
+            unix_now(),
+        )
+        .await
     }
 
     /// Every check of `verify`: the maximum simulated last.
@@ -239,6 +259,10 @@ impl SchemeFacilitator for UptoEvmFacilitator {
                 self.facilitator_address().to_checksum(None).into(),
             )])
         })
+    }
+
+    fn extensions(&self) -> Vec<String> {
+        listed_extensions(&self.policy)
     }
 
     fn signers(&self) -> Vec<String> {

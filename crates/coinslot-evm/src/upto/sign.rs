@@ -2,8 +2,11 @@
 //! offer's facilitator may settle.
 
 use alloy::primitives::{Address, U256};
+use alloy::providers::DynProvider;
 use alloy::signers::Signer;
-use coinslot_core::{BoxFuture, JsonObject, PaymentRequirements, Result, SchemeClient};
+use coinslot_core::{
+    BoxFuture, JsonObject, PaymentPayload, PaymentRequirements, ResourceInfo, Result, SchemeClient,
+};
 
 use super::SCHEME;
 use crate::clock::{VALID_AFTER_SKEW_SECS, unix_now};
@@ -26,12 +29,29 @@ use crate::terms::{self, Terms, invalid};
 #[derive(Debug, Clone)]
 pub struct UptoEvmClient<S> {
     signer: S,
+    /// Reads the payer's allowance to Permit2 and the token's EIP-2612 nonce, to sign the
+    /// `eip2612GasSponsoring` extension a 402 offers.
+    provider: Option<DynProvider>,
 }
 
 impl<S> UptoEvmClient<S> {
     /// A client that signs with `signer`.
     pub const fn new(signer: S) -> Self {
-        Self { signer }
+        Self {
+            signer,
+            provider: None,
+        }
+    }
+
+    /// Lets the client read the chain through `provider`, so that when a 402 offers
+    /// `eip2612GasSponsoring` and the payer has not approved Permit2 for the token, it signs
+    /// the token's EIP-2612 permit for Permit2 with the payment: the facilitator submits it, and
+    /// the payer needs no gas. Without a provider such a payment is answered
+    /// `permit2_allowance_required`.
+    #[must_use]
+    pub fn with_provider(mut self, provider: DynProvider) -> Self {
+        self.provider = Some(provider);
+        self
     }
 
     /// The signer.
@@ -87,6 +107,27 @@ impl<S: Signer + Send + Sync> SchemeClient for UptoEvmClient<S> {
             )
             .await?;
             Ok(serde_json::from_value(serde_json::to_value(payload)?)?)
+        })
+    }
+
+    fn create_payment_payload_with<'a>(
+        &'a self,
+        requirements: &'a PaymentRequirements,
+        resource: Option<&'a ResourceInfo>,
+        extensions: Option<&'a JsonObject>,
+    ) -> BoxFuture<'a, Result<PaymentPayload>> {
+        Box::pin(async move {
+            let payload = self.create_payload(requirements).await?;
+            let provider = self.provider.as_ref();
+            permit2::payment_with_sponsorship(
+                &self.signer,
+                provider,
+                requirements,
+                resource,
+                extensions,
+                payload,
+            )
+            .await
         })
     }
 }

@@ -5,5 +5,6 @@ mod client;
 mod common;
 mod facilitator;
 mod permit2;
+mod sponsor;
 mod upto;
 mod wallets;

@@ -17,6 +17,7 @@ use coinslot_facilitator::store::MemoryStore;
 use coinslot_facilitator::{HttpFacilitator, LocalFacilitator};
 use coinslot_testkit::reference::{
     FacilitatorCall, python_reference_facilitator, reference_facilitator, reference_pay,
+    reference_pay_reading,
 };
 use coinslot_testkit::{LocalChain, USDC, permit2_requirements, upto_requirements};
 use serde_json::json;
@@ -197,4 +198,79 @@ async fn our_upto_and_permit2_payments_settle_on_the_reference_facilitator() {
         paid += U256::from(charge);
         assert_eq!(payee_balance(&chain).await, paid);
     }
+}
+
+/// A payer with no gas and no allowance, whose EIP-2612 permit for Permit2 rides with the
+/// payment (`eip2612GasSponsoring`): the reference facilitator submits it with the settlement.
+#[tokio::test]
+async fn our_eip2612_sponsored_payment_settles_on_the_reference_facilitator() {
+    let chain = LocalChain::start().await.unwrap();
+    let payer = PrivateKeySigner::random();
+    chain
+        .mint_usdc(payer.address(), U256::from(AMOUNT))
+        .await
+        .unwrap();
+    let mut offer = permit2_requirements(chain.accounts().payee.address(), USDC, AMOUNT);
+    if let Some(extra) = offer.extra.as_mut() {
+        extra.insert("name".into(), "USDC".into());
+        extra.insert("version".into(), "2".into());
+    }
+    let client = ExactEvmClient::new(payer).with_provider(chain.provider().clone());
+    let payment = client
+        .create_payment_payload_with(&offer, None, Some(&coinslot_evm::permit2::declaration()))
+        .await
+        .unwrap();
+    assert!(payment.extensions.is_some());
+    let (rpc, key) = (chain.rpc_url().to_string(), key_hex(&settler(&chain)));
+    let payload = serde_json::to_value(&payment).unwrap();
+    let offer = serde_json::to_value(&offer).unwrap();
+    let verified = reference_facilitator(FacilitatorCall::Verify, &rpc, &key, &payload, &offer)
+        .await
+        .unwrap();
+    assert_eq!(verified["isValid"], true, "{verified}");
+    let settled = reference_facilitator(FacilitatorCall::Settle, &rpc, &key, &payload, &offer)
+        .await
+        .unwrap();
+    assert_eq!(settled["success"], true, "{settled}");
+    assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+}
+
+/// The reference client, able to read the chain, signs the EIP-2612 permit a 402 offers for a
+/// payer without allowance; our sponsoring facilitator submits it with the settlement.
+#[tokio::test]
+async fn the_reference_clients_eip2612_sponsored_payment_settles_on_ours() {
+    let chain = LocalChain::start().await.unwrap();
+    let payer = PrivateKeySigner::random();
+    chain
+        .mint_usdc(payer.address(), U256::from(AMOUNT))
+        .await
+        .unwrap();
+    let evm = crate::common::evm_chain(&chain, Duration::from_secs(10)).await;
+    let facilitator = LocalFacilitator::builder()
+        .with_scheme(ExactEvmFacilitator::new(evm).with_eip2612_gas_sponsoring())
+        .build();
+    let mut offer = permit2_requirements(chain.accounts().payee.address(), USDC, AMOUNT);
+    if let Some(extra) = offer.extra.as_mut() {
+        extra.insert("name".into(), "USDC".into());
+        extra.insert("version".into(), "2".into());
+    }
+    let payment_required = json!({
+        "x402Version": 2,
+        "resource": {"url": "http://127.0.0.1/paid", "description": "", "mimeType": ""},
+        "accepts": [offer],
+        "extensions": coinslot_evm::permit2::declaration(),
+    });
+    let made = reference_pay_reading(
+        &key_hex(&payer),
+        &payment_required,
+        chain.rpc_url().as_str(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        made["extensions"]["eip2612GasSponsoring"]["info"].is_object(),
+        "{made}"
+    );
+    let payload: PaymentPayload = serde_json::from_value(made).unwrap();
+    verifies_and_settles(&facilitator, &VerifyRequest::v2(payload, offer), &chain).await;
 }

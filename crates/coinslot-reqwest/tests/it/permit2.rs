@@ -27,7 +27,8 @@ const MAXIMUM: u64 = 10_000;
 const CHARGE: u64 = 2_500;
 
 /// Our server: `/metered` up to [`MAXIMUM`] charging [`CHARGE`], `/permit2` an `exact`
-/// payment of [`MAXIMUM`] through Permit2.
+/// payment of [`MAXIMUM`] through Permit2, and `/sponsored` the same offering
+/// `eip2612GasSponsoring` (its facilitator submits payers' EIP-2612 permits).
 async fn server(chain: &LocalChain) -> String {
     let evm = EvmChain::builder(chain.provider().clone())
         .with_receipt_timeout(Duration::from_secs(20))
@@ -40,13 +41,24 @@ async fn server(chain: &LocalChain) -> String {
     let payee = chain.accounts().payee.address();
     let metered = upto_requirements(payee, USDC, MAXIMUM, upto.facilitator_address());
     let facilitator = LocalFacilitator::builder()
-        .with_scheme(ExactEvmFacilitator::new(evm))
+        .with_scheme(ExactEvmFacilitator::new(evm).with_eip2612_gas_sponsoring())
         .with_scheme(upto)
         .build();
+    // USDC through Permit2, naming its EIP-712 domain, and offering EIP-2612 sponsorship.
+    let mut sponsored = permit2_requirements(payee, USDC, MAXIMUM);
+    if let Some(extra) = sponsored.extra.as_mut() {
+        extra.insert("name".into(), "USDC".into());
+        extra.insert("version".into(), "2".into());
+    }
     let port = coinslot_testkit::Loopback::bind().await.unwrap();
     let layer = PaymentLayer::builder(facilitator, port.url())
         .with_route(PaidRoute::get("/metered").accepts(metered))
         .with_route(PaidRoute::get("/permit2").accepts(permit2_requirements(payee, USDC, MAXIMUM)))
+        .with_route(
+            PaidRoute::get("/sponsored")
+                .accepts(sponsored)
+                .with_extensions(permit2::declaration()),
+        )
         .build()
         .unwrap();
     let charged = || async {
@@ -59,6 +71,7 @@ async fn server(chain: &LocalChain) -> String {
     let app = Router::new()
         .route("/metered", get(charged))
         .route("/permit2", get(|| async { "content" }))
+        .route("/sponsored", get(|| async { "content" }))
         .layer(layer);
     port.serve(app)
 }
@@ -198,5 +211,47 @@ async fn without_a_permit2_allowance_the_client_stops_with_a_typed_error_then_pa
     assert_eq!(
         chain.usdc_balance(payer.address()).await.unwrap(),
         U256::ZERO
+    );
+}
+
+#[tokio::test]
+async fn a_payer_without_gas_or_allowance_pays_a_route_that_sponsors_its_permit() {
+    let chain = LocalChain::start().await.unwrap();
+    let url = server(&chain).await;
+    let payer = alloy::signers::local::PrivateKeySigner::random();
+    chain
+        .mint_usdc(payer.address(), U256::from(MAXIMUM))
+        .await
+        .unwrap();
+    let client = PayingClient::new(
+        reqwest::Client::new(),
+        Payer::builder()
+            .with_wallet(ExactEvmClient::new(payer.clone()).with_provider(chain.provider().clone()))
+            .with_policy(usdc_limit("0.01", "1"))
+            .build(),
+    );
+    let response = client
+        .send(client.get(format!("{url}/sponsored")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        chain.usdc_balance(payer.address()).await.unwrap(),
+        U256::ZERO
+    );
+    assert_eq!(client.payer().spent()[0].amount, "0.01");
+
+    // Where the route does not offer it, the same payer stops at the allowance.
+    chain
+        .mint_usdc(payer.address(), U256::from(MAXIMUM))
+        .await
+        .unwrap();
+    let error = client
+        .send(client.get(format!("{url}/permit2")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::Permit2AllowanceRequired { .. }),
+        "{error}"
     );
 }
