@@ -227,6 +227,35 @@ reasons! {
     /// The EIP-2612 permit expires too soon.
     Eip2612DeadlineExpired = "eip2612_deadline_expired",
 
+    // The `erc20ApprovalGasSponsoring` extension.
+    /// The extension's `info` is not the shape the spec gives it, or its transaction is not
+    /// one this facilitator funds.
+    InvalidErc20ApprovalExtensionFormat = "invalid_erc20_approval_extension_format",
+    /// The approval is not the payer's.
+    Erc20ApprovalFromMismatch = "erc20_approval_from_mismatch",
+    /// The approval is for another token.
+    Erc20ApprovalAssetMismatch = "erc20_approval_asset_mismatch",
+    /// The approval lets someone other than Permit2 spend.
+    Erc20ApprovalSpenderNotPermit2 = "erc20_approval_spender_not_permit2",
+    /// The signed transaction does not call the token.
+    Erc20ApprovalTxWrongTarget = "erc20_approval_tx_wrong_target",
+    /// The signed transaction does not call `approve`.
+    Erc20ApprovalTxWrongSelector = "erc20_approval_tx_wrong_selector",
+    /// The signed transaction approves someone other than Permit2.
+    Erc20ApprovalTxWrongSpender = "erc20_approval_tx_wrong_spender",
+    /// The signed transaction's `approve` arguments do not decode.
+    Erc20ApprovalTxInvalidCalldata = "erc20_approval_tx_invalid_calldata",
+    /// The signed transaction is signed by someone other than the payer.
+    Erc20ApprovalTxSignerMismatch = "erc20_approval_tx_signer_mismatch",
+    /// No signer can be recovered from the signed transaction (or it is for another chain).
+    Erc20ApprovalTxInvalidSignature = "erc20_approval_tx_invalid_signature",
+    /// The signed transaction does not decode.
+    Erc20ApprovalTxParseFailed = "erc20_approval_tx_parse_failed",
+    /// The approval transaction failed on chain.
+    Erc20ApprovalTxFailed = "erc20_approval_tx_failed",
+    /// The approval transaction could not be broadcast or mined.
+    Erc20ApprovalBroadcastFailed = "erc20_approval_broadcast_failed",
+
     // `upto`.
     /// The scheme is not `upto`.
     InvalidUptoEvmScheme = "invalid_upto_evm_scheme",

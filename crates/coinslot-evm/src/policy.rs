@@ -14,6 +14,9 @@ pub(crate) struct Policy {
     /// Whether a Permit2 payer's EIP-2612 permit for Permit2 is submitted with the settlement
     /// (`eip2612GasSponsoring`).
     pub(crate) eip2612_gas_sponsoring: bool,
+    /// Whether a Permit2 payer's signed approval of Permit2 is funded and broadcast before the
+    /// settlement (`erc20ApprovalGasSponsoring`).
+    pub(crate) erc20_approval_gas_sponsoring: bool,
 }
 
 impl Policy {
@@ -45,9 +48,18 @@ impl Policy {
 
 /// The extensions a facilitator with `policy` lists in `/supported`.
 pub(crate) fn listed_extensions(policy: &Policy) -> Vec<String> {
-    if policy.eip2612_gas_sponsoring {
-        vec![crate::permit2::EIP2612_GAS_SPONSORING.to_owned()]
-    } else {
-        Vec::new()
-    }
+    [
+        (
+            policy.eip2612_gas_sponsoring,
+            crate::permit2::EIP2612_GAS_SPONSORING,
+        ),
+        (
+            policy.erc20_approval_gas_sponsoring,
+            crate::permit2::ERC20_APPROVAL_GAS_SPONSORING,
+        ),
+    ]
+    .into_iter()
+    .filter(|(listed, _)| *listed)
+    .map(|(_, key)| key.to_owned())
+    .collect()
 }

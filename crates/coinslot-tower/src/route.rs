@@ -162,7 +162,7 @@ impl PaidRoute {
     }
 
     /// Offers protocol extensions in this route's 402 (`PaymentRequired.extensions`, each key's
-    /// `{info, schema}`), such as `coinslot_evm::permit2::declaration()` when the facilitator
+    /// `{info, schema}`), such as `coinslot_evm::permit2::eip2612_declaration()` when the facilitator
     /// sponsors EIP-2612 approvals. Added to those offered before.
     #[must_use]
     pub fn with_extensions(mut self, extensions: JsonObject) -> Self {

@@ -15,6 +15,7 @@
 //!       "receiptTimeoutSeconds": 30,
 //!       "erc6492Factories": [],
 //!       "eip2612GasSponsoring": true,
+//!       "erc20ApprovalGasSponsoring": false,
 //!       "gasCaps": { "read": 100000, "signature": 500000, "transfer": 700000, "deployment": 1500000 }
 //!     }
 //!   ]
@@ -27,7 +28,9 @@
 //! `networks` is one EVM chain (its id is asked from the node) with the tokens settled there
 //! (default: any EIP-3009 token), the gas price cap, the receipt timeout, the ERC-6492
 //! factories allowed, whether Permit2 payers' EIP-2612 permits are submitted for them
-//! (`eip2612GasSponsoring`, default off: the facilitator pays that gas), and the most gas each
+//! (`eip2612GasSponsoring`, default off: the facilitator pays that gas), whether their signed
+//! `approve` transactions are funded and broadcast (`erc20ApprovalGasSponsoring`, default off:
+//! the facilitator gives each such payer the gas its approval may cost), and the most gas each
 //! kind of call made for a payment may use (any of the four, the others at their defaults);
 //! only `rpcUrl` is required. Without `networks`,
 //! the one chain is `EVM_RPC_URL`. The keys of `EVM_PRIVATE_KEY` settle on every chain. An
@@ -81,6 +84,8 @@ pub(crate) struct NetworkConfig {
     pub(crate) erc6492_factories: Vec<Address>,
     #[serde(default)]
     pub(crate) eip2612_gas_sponsoring: bool,
+    #[serde(default)]
+    pub(crate) erc20_approval_gas_sponsoring: bool,
     #[serde(default)]
     gas_caps: GasCapsConfig,
 }
@@ -157,6 +162,7 @@ impl Config {
                 receipt_timeout_seconds: None,
                 erc6492_factories: Vec::new(),
                 eip2612_gas_sponsoring: false,
+                erc20_approval_gas_sponsoring: false,
                 gas_caps: GasCapsConfig::default(),
             }]
         } else {

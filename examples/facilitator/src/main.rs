@@ -84,6 +84,10 @@ async fn run() -> Result<(), String> {
             exact = exact.with_eip2612_gas_sponsoring();
             upto = upto.with_eip2612_gas_sponsoring();
         }
+        if network.erc20_approval_gas_sponsoring {
+            exact = exact.with_erc20_approval_gas_sponsoring();
+            upto = upto.with_erc20_approval_gas_sponsoring();
+        }
         facilitator = facilitator.with_scheme(exact).with_scheme(upto);
     }
     if let Some(stacks) = &config.stacks {

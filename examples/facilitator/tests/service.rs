@@ -62,7 +62,7 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
     let network = |chain: &LocalChain| {
         serde_json::json!({"rpcUrl": chain.rpc_url().to_string(), "assets": [USDC],
                            "receiptTimeoutSeconds": 5, "gasCaps": {"signature": 400000},
-                           "eip2612GasSponsoring": true})
+                           "eip2612GasSponsoring": true, "erc20ApprovalGasSponsoring": true})
     };
     let file = serde_json::json!({
         "store": dir.path().join("settlements.db"),
@@ -119,7 +119,7 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
     }
     assert_eq!(
         supported["extensions"],
-        serde_json::json!(["eip2612GasSponsoring"])
+        serde_json::json!(["eip2612GasSponsoring", "erc20ApprovalGasSponsoring"])
     );
     assert_eq!(
         supported["signers"]["eip155:*"].as_array().unwrap().len(),

@@ -5,10 +5,12 @@
 //! - `send`: the keys, their nonces, and sending (synchronously where the node can, EIP-7966);
 //! - `gas`: the gas caps per call, simulation under learned gas limits, fees under the cap;
 //! - `receipt`: waiting for a sent transaction's receipt;
+//! - `payer`: a payer's account, when the facilitator sponsors its gas;
 //! - `failure`: telling the contract's failures (reverts, halts) from the node's.
 
 mod failure;
 mod gas;
+mod payer;
 mod receipt;
 mod send;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use alloy::consensus::TxEnvelope;
 use alloy::eips::eip2718::Encodable2718 as _;
 use alloy::network::{Ethereum, EthereumWallet, NetworkWallet, TransactionBuilder as _};
-use alloy::primitives::{Address, Bytes, TxHash};
+use alloy::primitives::{Address, Bytes, TxHash, U256};
 use alloy::providers::Provider;
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use coinslot_core::Error;
@@ -66,8 +66,19 @@ impl EvmChain {
         input: Bytes,
         gas_cap: u64,
     ) -> Result<Sent, ChainFailure> {
+        self.send_value(to, input, U256::ZERO, gas_cap).await
+    }
+
+    /// [`send`](Self::send) with `value` wei attached.
+    pub(crate) async fn send_value(
+        &self,
+        to: Address,
+        input: Bytes,
+        value: U256,
+        gas_cap: u64,
+    ) -> Result<Sent, ChainFailure> {
         let index = self.next_account.fetch_add(1, Ordering::Relaxed) % self.accounts.len();
-        self.send_from(&self.accounts[index], to, input, gas_cap)
+        self.send_from(&self.accounts[index], to, input, value, gas_cap)
             .await
     }
 
@@ -81,7 +92,10 @@ impl EvmChain {
         gas_cap: u64,
     ) -> Option<Result<Sent, ChainFailure>> {
         let account = self.accounts.iter().find(|a| a.address == signer)?;
-        Some(self.send_from(account, to, input, gas_cap).await)
+        Some(
+            self.send_from(account, to, input, U256::ZERO, gas_cap)
+                .await,
+        )
     }
 
     async fn send_from(
@@ -89,6 +103,7 @@ impl EvmChain {
         account: &Account,
         to: Address,
         input: Bytes,
+        value: U256,
         gas_cap: u64,
     ) -> Result<Sent, ChainFailure> {
         let function = selector(&input);
@@ -96,6 +111,7 @@ impl EvmChain {
             .with_from(account.address)
             .with_to(to)
             .with_input(input)
+            .with_value(value)
             .with_chain_id(self.chain_id);
         // One round trip for both: the simulation and the fees do not depend on each other.
         let (gas_limit, fees) = futures_util::join!(
@@ -191,7 +207,7 @@ impl EvmChain {
     }
 
     /// Whether the node knows the transaction `hash` (pending or mined).
-    async fn is_known(&self, hash: TxHash) -> bool {
+    pub(super) async fn is_known(&self, hash: TxHash) -> bool {
         matches!(
             self.provider.get_transaction_by_hash(hash).await,
             Ok(Some(_))

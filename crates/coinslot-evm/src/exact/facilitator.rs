@@ -102,6 +102,19 @@ impl ExactEvmFacilitator {
         self
     }
 
+    /// Sponsors approval transactions for `exact` over Permit2: a payer who has not approved Permit2,
+    /// and may hold no ether, may send its signed `approve(Permit2, …)` of the token
+    /// (`erc20ApprovalGasSponsoring`, listed in `/supported`). Settlement sends the payer the
+    /// gas it may cost (at most [`MAX_APPROVAL_GAS`](crate::permit2::MAX_APPROVAL_GAS) times a
+    /// fee no higher than the chain's cap, or twice the current estimate without one), then
+    /// broadcasts it, then settles. The ether is a gift to the payer: a payer that spends it
+    /// otherwise first costs the facilitator that much, once per approval it signs.
+    #[must_use]
+    pub const fn with_erc20_approval_gas_sponsoring(mut self) -> Self {
+        self.policy.erc20_approval_gas_sponsoring = true;
+        self
+    }
+
     /// The chain.
     pub fn chain(&self) -> &EvmChain {
         &self.chain

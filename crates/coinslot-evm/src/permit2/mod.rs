@@ -8,9 +8,17 @@
 //! The facilitator calls the proxy's `settle`, which checks the witness and calls Permit2, which
 //! checks the signature and the nonce and moves the tokens.
 //!
+//! A payer who has not approved Permit2 can still pay where the facilitator sponsors the
+//! approval: with the token's EIP-2612 permit (`eip2612GasSponsoring`, submitted with the
+//! settlement) or with a signed `approve` transaction (`erc20ApprovalGasSponsoring`, funded and
+//! broadcast before it).
+//!
 //! [Permit2]: https://github.com/Uniswap/permit2
 
 mod approve;
+mod eip2612;
+mod erc20_approval;
+mod extension;
 mod offer;
 mod settle;
 mod sign;
@@ -22,11 +30,14 @@ use alloy::primitives::{Address, address};
 use coinslot_core::{Network, PaymentId};
 
 pub use approve::{allowance, approve};
+pub use eip2612::{EIP2612_GAS_SPONSORING, Eip2612Info, Permit2612, eip2612_declaration};
+pub use erc20_approval::{
+    ERC20_APPROVAL_GAS_SPONSORING, Erc20ApprovalInfo, MAX_APPROVAL_GAS, erc20_approval_declaration,
+};
 pub use offer::Erc20Token;
 pub(crate) use settle::{confirm, send};
 pub(crate) use sign::sign;
 pub(crate) use sponsor::payment_with_sponsorship;
-pub use sponsor::{EIP2612_GAS_SPONSORING, Eip2612Info, Permit2612, declaration};
 pub(crate) use types::is_permit2;
 pub use types::{
     ExactWitness, Permit2Authorization, Permit2Payload, Permitted, UptoWitness, Witness,

@@ -1,13 +1,15 @@
-//! Settlement of a Permit2 payment: the proxy's `settle` sent, its receipt read for the
-//! token's `Transfer`; and, for one not mined in time, found out later.
+//! Settlement of a Permit2 payment: the payer's sponsored approval first when it carries one
+//! and still needs it, then the proxy's `settle` sent, its receipt read for the token's
+//! `Transfer`; and, for one not mined in time, found out later.
 
 use alloy::primitives::{B256, TxHash, U256};
 use alloy::rpc::types::TransactionReceipt;
 use alloy::sol_types::SolEvent as _;
 use coinslot_core::{ErrorReason, Network, Refusal, Result, SettleResponse, TokenAmount};
 
+use super::erc20_approval;
 use super::types::{Permit2Payload, Witness};
-use super::verify::{Signed, diagnose};
+use super::verify::{Allowance, Signed, diagnose};
 use crate::chain::{ChainFailure, EvmChain};
 use crate::contracts::IErc20;
 use crate::erc6492;
@@ -36,6 +38,11 @@ pub(crate) async fn send<W: Witness>(
         )
         .with_message(message));
     }
+    if let Some(approval) = signed.pending_approval(chain, amount).await?
+        && let Err(refusal) = erc20_approval::submit(chain, a.from, approval).await?
+    {
+        return Ok(refusal.into_settle(network, Some(payer)));
+    }
     let calldata = signed.calldata(amount);
     let gas = chain.gas_caps().transfer;
     let sent = match a.witness.facilitator() {
@@ -63,7 +70,7 @@ pub(crate) async fn send<W: Witness>(
         }
         Err(ChainFailure::Execution(message)) => {
             // Nothing was sent: say why from the state the transfer depends on.
-            let refusal = diagnose(chain, payload, amount).await?;
+            let refusal = diagnose(chain, payload, amount, Allowance::Required).await?;
             return Ok(refusal
                 .unwrap_or(Refusal {
                     reason: ErrorReason::Permit2SimulationFailed,

@@ -1,177 +1,20 @@
-//! The `eip2612GasSponsoring` extension: a payer who has not approved Permit2 signs the token's
-//! own EIP-2612 permit for it, and the facilitator passes it to the proxy's `settleWithPermit`,
-//! which calls `permit` before the transfer: the approval costs the payer no gas.
-//!
-//! A 402 offers the extension in its `extensions` ([`declaration`]); the payer answers with
-//! `extensions.eip2612GasSponsoring.info` = `{from, asset, spender (Permit2), amount, nonce,
-//! deadline, signature, version}`, numbers in decimal, the signature 65 bytes of hex.
+//! The payer's side of gas sponsoring: which extension, if any, a Permit2 payment carries for a
+//! payer who has not approved Permit2. The token's EIP-2612 permit when the 402 offers
+//! `eip2612GasSponsoring` and names the token's domain (no transaction at all), else a signed
+//! `approve` when it offers `erc20ApprovalGasSponsoring` (any ERC-20).
 
-use alloy::network::TransactionBuilder as _;
-use alloy::primitives::{Address, B256, Bytes, U256};
-use alloy::providers::{DynProvider, Provider as _};
-use alloy::rpc::types::TransactionRequest;
+use alloy::primitives::{Address, U256};
+use alloy::providers::DynProvider;
 use alloy::signers::Signer;
-use alloy::sol_types::{SolCall as _, SolStruct as _, eip712_domain};
-use coinslot_core::{
-    Error, ErrorReason, JsonObject, PaymentPayload, PaymentRequirements, Refusal, ResourceInfo,
-    Result,
-};
-use serde::{Deserialize, Serialize};
+use coinslot_core::{JsonObject, PaymentPayload, PaymentRequirements, ResourceInfo, Result};
 
-use super::PERMIT2;
-use crate::contracts::{IEip2612, IErc20};
+use super::eip2612::{EIP2612_GAS_SPONSORING, sign_permit};
+use super::erc20_approval::{ERC20_APPROVAL_GAS_SPONSORING, sign_approval};
 
-/// The extension's key, in `PaymentRequired.extensions`, `PaymentPayload.extensions` and
-/// `/supported`.
-pub const EIP2612_GAS_SPONSORING: &str = "eip2612GasSponsoring";
-
-/// The version of the extension's `info` this crate writes and reads.
-const VERSION: &str = "1";
-
-/// Seconds the permit must still be valid for at verification (as the Permit2 deadline).
-const DEADLINE_BUFFER_SECS: u64 = 6;
-
-/// What `extensions.eip2612GasSponsoring.info` holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Eip2612Info {
-    /// The payer (the permit's owner).
-    #[serde(with = "crate::wire::checksummed")]
-    pub from: Address,
-    /// The token.
-    #[serde(with = "crate::wire::checksummed")]
-    pub asset: Address,
-    /// Permit2.
-    #[serde(with = "crate::wire::checksummed")]
-    pub spender: Address,
-    /// What Permit2 may move: the Permit2 payment's permitted amount.
-    #[serde(with = "crate::wire::decimal")]
-    pub amount: U256,
-    /// The token's EIP-2612 nonce of the payer.
-    #[serde(with = "crate::wire::decimal")]
-    pub nonce: U256,
-    /// Not valid from this Unix time on.
-    #[serde(with = "crate::wire::decimal")]
-    pub deadline: U256,
-    /// 65 bytes, r ‖ s ‖ v.
-    pub signature: Bytes,
-    /// The extension's version, `"1"`.
-    pub version: String,
-}
-
-/// An EIP-2612 permit for Permit2 in the form the proxy's `settleWithPermit` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Permit2612 {
-    /// The allowance granted.
-    pub value: U256,
-    /// The permit's deadline.
-    pub deadline: U256,
-    /// The signature's parity, 27 or 28.
-    pub v: u8,
-    /// The signature's r.
-    pub r: B256,
-    /// The signature's s.
-    pub s: B256,
-}
-
-alloy::sol! {
-    /// EIP-2612's signed struct.
-    struct Permit { address owner; address spender; uint256 value; uint256 nonce; uint256 deadline; }
-}
-
-/// What a 402 declares when its facilitator sponsors EIP-2612 approvals: the extension's
-/// `{info, schema}`.
-pub fn declaration() -> JsonObject {
-    let address = serde_json::json!({"type": "string", "pattern": "^0x[a-fA-F0-9]{40}$"});
-    let number = serde_json::json!({"type": "string", "pattern": "^[0-9]+$"});
-    let declared = serde_json::json!({
-        "info": {
-            "description": "The payer may sign the token's EIP-2612 permit for Permit2 instead \
-                            of approving Permit2 itself; the facilitator submits it.",
-            "version": VERSION,
-        },
-        "schema": {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "properties": {
-                "from": address, "asset": address, "spender": address,
-                "amount": number, "nonce": number, "deadline": number,
-                "signature": {"type": "string", "pattern": "^0x[a-fA-F0-9]+$"},
-                "version": {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)*$"},
-            },
-            "required": ["from", "asset", "spender", "amount", "nonce", "deadline",
-                         "signature", "version"],
-        },
-    });
-    JsonObject::from_iter([(EIP2612_GAS_SPONSORING.to_owned(), declared)])
-}
-
-/// The payment's EIP-2612 permit for Permit2, checked against the payment: `Ok(None)` when it
-/// carries none, a refusal when it carries one that is not the payer's permit of this token
-/// to Permit2 for `permitted`, valid long enough. The signature itself is the token's to
-/// check, in the settlement's simulation.
-pub(crate) fn permit_of(
-    extensions: Option<&JsonObject>,
-    payer: Address,
-    token: Address,
-    permitted: U256,
-    now: u64,
-) -> Result<Option<Permit2612>, Refusal> {
-    let Some(info) = extensions
-        .and_then(|extensions| extensions.get(EIP2612_GAS_SPONSORING))
-        .and_then(|extension| extension.get("info"))
-    else {
-        return Ok(None);
-    };
-    let format = |why: String| Refusal::with(ErrorReason::InvalidEip2612ExtensionFormat, why);
-    let info: Eip2612Info =
-        serde_json::from_value(info.clone()).map_err(|e| format(e.to_string()))?;
-    if info.from != payer {
-        return Err(Refusal::new(ErrorReason::Eip2612FromMismatch));
-    }
-    if info.asset != token {
-        return Err(Refusal::new(ErrorReason::Eip2612AssetMismatch));
-    }
-    if info.spender != PERMIT2 {
-        return Err(Refusal::new(ErrorReason::Eip2612SpenderNotPermit2));
-    }
-    if info.deadline < U256::from(now.saturating_add(DEADLINE_BUFFER_SECS)) {
-        return Err(Refusal::new(ErrorReason::Eip2612DeadlineExpired));
-    }
-    if info.amount != permitted {
-        // The proxy would refuse it (`Permit2612AmountMismatch`).
-        return Err(Refusal::with(
-            ErrorReason::Permit22612AmountMismatch,
-            format!(
-                "the permit grants {}, the payment permits {permitted}",
-                info.amount
-            ),
-        ));
-    }
-    let signature: &[u8; 65] = info
-        .signature
-        .as_ref()
-        .try_into()
-        .map_err(|_| format("the signature is not 65 bytes".to_owned()))?;
-    let v = match signature[64] {
-        v @ (27 | 28) => v,
-        v @ (0 | 1) => v + 27,
-        _ => return Err(format("the signature's v is not 27 or 28".to_owned())),
-    };
-    Ok(Some(Permit2612 {
-        value: info.amount,
-        deadline: info.deadline,
-        v,
-        r: B256::from_slice(&signature[..32]),
-        s: B256::from_slice(&signature[32..64]),
-    }))
-}
-
-/// The payer's side: `payload` as a payment, with an EIP-2612 permit of the permitted amount
-/// for Permit2 in its extensions when the 402 offers the extension (`offered`), `provider`
-/// can read the chain, the payload is a Permit2 one, the offer names the token's EIP-712
-/// domain (`extra.name`, `extra.version`) and the payer's allowance to Permit2 is short. The
-/// permit expires with the Permit2 authorization.
+/// `payload` as a payment, with a gas-sponsoring extension when the 402 offers one
+/// (`offered`), `provider` can read the chain, the payload is a Permit2 one and the payer's
+/// allowance to Permit2 is short of the permitted amount. An EIP-2612 permit expires with the
+/// Permit2 authorization.
 pub(crate) async fn payment_with_sponsorship<S: Signer + Send + Sync>(
     signer: &S,
     provider: Option<&DynProvider>,
@@ -180,9 +23,9 @@ pub(crate) async fn payment_with_sponsorship<S: Signer + Send + Sync>(
     offered: Option<&JsonObject>,
     payload: JsonObject,
 ) -> Result<PaymentPayload> {
-    let extensions = match provider {
-        Some(provider) if offered.is_some_and(|o| o.contains_key(EIP2612_GAS_SPONSORING)) => {
-            sponsorship(signer, provider, requirements, &payload).await?
+    let extensions = match (provider, offered) {
+        (Some(provider), Some(offered)) => {
+            sponsorship(signer, provider, requirements, &payload, offered).await?
         }
         _ => None,
     };
@@ -191,28 +34,22 @@ pub(crate) async fn payment_with_sponsorship<S: Signer + Send + Sync>(
     Ok(payment)
 }
 
-/// The EIP-2612 permit for `payload`'s Permit2 authorization, as the payment's extensions, when
-/// the payer's allowance to Permit2 is short of the permitted amount.
+/// The extension for `payload`'s Permit2 authorization, as the payment's extensions.
 async fn sponsorship<S: Signer + Send + Sync>(
     signer: &S,
     provider: &DynProvider,
     requirements: &PaymentRequirements,
     payload: &JsonObject,
+    offered: &JsonObject,
 ) -> Result<Option<JsonObject>> {
-    let field = |name: &str| {
-        requirements
-            .extra
-            .as_ref()
-            .and_then(|extra| extra.get(name))
-            .and_then(|value| value.as_str())
-    };
-    let (Some(name), Some(version), Some(chain_id)) = (
-        field("name"),
-        field("version"),
-        requirements.network.eip155_chain_id(),
-    ) else {
+    let permit = offered.contains_key(EIP2612_GAS_SPONSORING);
+    let approval = offered.contains_key(ERC20_APPROVAL_GAS_SPONSORING);
+    let Some(chain_id) = requirements.network.eip155_chain_id() else {
         return Ok(None);
     };
+    if !(permit || approval) {
+        return Ok(None);
+    }
     let Some(authorization) = payload.get("permit2Authorization") else {
         return Ok(None);
     };
@@ -227,61 +64,29 @@ async fn sponsorship<S: Signer + Send + Sync>(
     ) else {
         return Ok(None);
     };
-    let owner = signer.address();
-    let read = |input: Vec<u8>| {
-        let request = TransactionRequest::default()
-            .with_to(token)
-            .with_input(input);
-        async move { provider.call(request).await }
-    };
-    let allowance = read(
-        IErc20::allowanceCall {
-            owner,
-            spender: PERMIT2,
-        }
-        .abi_encode(),
-    )
-    .await
-    .ok()
-    .and_then(|output| IErc20::allowanceCall::abi_decode_returns(&output).ok());
-    if allowance.is_some_and(|allowance| allowance >= amount) {
+    // Unreadable, the allowance is taken as short: the facilitator checks it again anyway.
+    let allowance = super::allowance(provider, token, signer.address()).await;
+    if allowance.is_ok_and(|allowance| allowance >= amount) {
         return Ok(None);
     }
-    let nonce = read(IEip2612::noncesCall { owner }.abi_encode())
-        .await
-        .map_err(|e| Error::chain("the token's EIP-2612 nonce", e))?;
-    let nonce = IEip2612::noncesCall::abi_decode_returns(&nonce)
-        .map_err(|e| Error::chain("the token's EIP-2612 nonce", e))?;
-    let permit = Permit {
-        owner,
-        spender: PERMIT2,
-        value: amount,
-        nonce,
-        deadline,
+    let extension = |key: &str, info: serde_json::Value| {
+        Some(JsonObject::from_iter([(
+            key.to_owned(),
+            serde_json::json!({ "info": info }),
+        )]))
     };
-    let domain = eip712_domain! {
-        name: name.to_owned(),
-        version: version.to_owned(),
-        chain_id: chain_id,
-        verifying_contract: token,
-    };
-    let signature = signer
-        .sign_hash(&permit.eip712_signing_hash(&domain))
-        .await
-        .map_err(|e| Error::signing("could not sign the EIP-2612 permit", e))?;
-    let info = Eip2612Info {
-        from: owner,
-        asset: token,
-        spender: PERMIT2,
-        amount,
-        nonce,
-        deadline,
-        signature: signature.as_bytes().to_vec().into(),
-        version: VERSION.to_owned(),
-    };
-    let extension = serde_json::json!({ "info": info });
-    Ok(Some(JsonObject::from_iter([(
-        EIP2612_GAS_SPONSORING.to_owned(),
-        extension,
-    )])))
+    if permit
+        && let Some(info) =
+            sign_permit(signer, provider, requirements, token, amount, deadline).await?
+    {
+        return Ok(extension(EIP2612_GAS_SPONSORING, serde_json::json!(info)));
+    }
+    if approval {
+        let info = sign_approval(signer, provider, chain_id, token).await?;
+        return Ok(extension(
+            ERC20_APPROVAL_GAS_SPONSORING,
+            serde_json::json!(info),
+        ));
+    }
+    Ok(None)
 }

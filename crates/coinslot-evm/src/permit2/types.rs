@@ -6,7 +6,7 @@ use alloy::sol_types::{Eip712Domain, SolCall as _, SolStruct as _, eip712_domain
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::sponsor::Permit2612;
+use super::eip2612::Permit2612;
 use super::{EXACT_PROXY, PERMIT2, UPTO_PROXY};
 use crate::contracts::{IExactPermit2Proxy, IUptoPermit2Proxy};
 

@@ -8,7 +8,8 @@ use alloy::sol_types::SolCall as _;
 use coinslot_core::{ErrorReason, JsonObject, PaymentRequirements, Refusal, Result};
 
 use super::PERMIT2;
-use super::sponsor::{Permit2612, permit_of};
+use super::eip2612::{Permit2612, permit_of};
+use super::erc20_approval::{SponsoredApproval, approval_of, check_on_chain};
 use super::types::{Permit2Payload, Witness};
 use crate::chain::{ChainFailure, Checked, EvmChain};
 use crate::contracts::{IErc20, IPermit2};
@@ -44,6 +45,9 @@ pub(crate) struct Signed<W> {
     /// The payer's EIP-2612 permit for Permit2, when the facilitator sponsors approvals and the
     /// payment carries one.
     pub(crate) permit2612: Option<Permit2612>,
+    /// The payer's signed approval of Permit2, when the facilitator sponsors approval
+    /// transactions and the payment carries one (and no EIP-2612 permit).
+    pub(crate) approval: Option<SponsoredApproval>,
 }
 
 impl<W: Witness> Signed<W> {
@@ -58,26 +62,53 @@ impl<W: Witness> Signed<W> {
         )
     }
 
-    /// Takes the payment's EIP-2612 permit for Permit2 (`eip2612GasSponsoring`) when the
-    /// operator sponsors approvals (`sponsor`); a permit that does not fit the payment refuses
-    /// it. Without sponsorship the extension is ignored: the payer's own allowance must do.
+    /// Takes the payment's gas-sponsoring extension, when the operator sponsors its kind: the
+    /// EIP-2612 permit for Permit2 (`eip2612GasSponsoring`), else the signed approval
+    /// (`erc20ApprovalGasSponsoring`). One that does not fit the payment refuses it; one the
+    /// operator does not sponsor is ignored: the payer's own allowance must do.
     pub(crate) fn sponsored(
         mut self,
-        sponsor: bool,
+        policy: &Policy,
         extensions: Option<&JsonObject>,
+        chain_id: u64,
         now: u64,
     ) -> Result<Self, Refusal> {
-        if sponsor {
-            let a = &self.payload.permit2_authorization;
-            self.permit2612 = permit_of(
-                extensions,
-                a.from,
-                a.permitted.token,
-                a.permitted.amount,
-                now,
-            )?;
+        let a = &self.payload.permit2_authorization;
+        let (payer, token, permitted) = (a.from, a.permitted.token, a.permitted.amount);
+        if policy.eip2612_gas_sponsoring {
+            self.permit2612 = permit_of(extensions, payer, token, permitted, now)?;
+        }
+        if self.permit2612.is_none() && policy.erc20_approval_gas_sponsoring {
+            self.approval = approval_of(extensions, payer, token, permitted, chain_id)?;
         }
         Ok(self)
+    }
+
+    /// The approval to broadcast before settling `amount`: the payment's, while the payer's
+    /// allowance to Permit2 is short of `amount` (once an approval landed, none).
+    pub(crate) async fn pending_approval(
+        &self,
+        chain: &EvmChain,
+        amount: U256,
+    ) -> Result<Option<&SponsoredApproval>> {
+        let Some(approval) = &self.approval else {
+            return Ok(None);
+        };
+        let a = &self.payload.permit2_authorization;
+        let allowance = read_number(
+            chain,
+            a.permitted.token,
+            IErc20::allowanceCall {
+                owner: a.from,
+                spender: PERMIT2,
+            }
+            .abi_encode(),
+        )
+        .await?;
+        Ok(match allowance {
+            Some(allowance) if allowance >= amount => None,
+            _ => Some(approval),
+        })
     }
 }
 
@@ -160,7 +191,7 @@ pub(crate) fn signed_by_key<W: Witness>(terms: &Terms<W>) -> Option<bool> {
 /// Whether the payer signed: a key's ECDSA signature recovered locally, else the wallet's own
 /// word (ERC-1271), or the word of a wallet its factory has yet to deploy (ERC-6492, from the
 /// policy's factories only). Permit2 checks the same way on chain, once any wallet is
-/// deployed. Then the payment's EIP-2612 permit for Permit2, when the policy sponsors them.
+/// deployed. Then the payment's gas-sponsoring extension, when the policy sponsors its kind.
 pub(crate) async fn check_payer_signature<W: Witness>(
     chain: &EvmChain,
     policy: &Policy,
@@ -186,23 +217,38 @@ pub(crate) async fn check_payer_signature<W: Witness>(
         payload: terms.payload,
         signature,
         permit2612: None,
+        approval: None,
     };
-    Ok(signed.sponsored(policy.eip2612_gas_sponsoring, extensions, now))
+    Ok(signed.sponsored(policy, extensions, chain.chain_id(), now))
 }
 
 /// Whether the chain would settle `amount`: the proxy's `settle` run as `caller` in an
 /// `eth_call`; when it fails, the state it depends on says why. A wallet still to be deployed
-/// cannot be simulated: its state alone is read.
+/// cannot be simulated, nor a settlement that waits for the payer's sponsored approval: their
+/// state alone is read (and the approval checked on its own).
 pub(crate) async fn check_chain<W: Witness>(
     chain: &EvmChain,
     caller: Address,
     signed: &Signed<W>,
     amount: U256,
 ) -> Checked<()> {
+    if let Some(approval) = signed.pending_approval(chain, amount).await? {
+        let payer = signed.payload.permit2_authorization.from;
+        if let Err(refusal) = check_on_chain(chain, payer, approval).await? {
+            return Ok(Err(refusal));
+        }
+        return Ok(
+            diagnose(chain, &signed.payload, amount, Allowance::Sponsored)
+                .await?
+                .map_or(Ok(()), Err),
+        );
+    }
     if let PayerSignature::Counterfactual(_) = signed.signature {
-        return Ok(diagnose(chain, &signed.payload, amount)
-            .await?
-            .map_or(Ok(()), Err));
+        return Ok(
+            diagnose(chain, &signed.payload, amount, Allowance::Required)
+                .await?
+                .map_or(Ok(()), Err),
+        );
     }
     let gas = chain.gas_caps().transfer;
     match chain
@@ -212,7 +258,7 @@ pub(crate) async fn check_chain<W: Witness>(
         Ok(_) => Ok(Ok(())),
         Err(ChainFailure::Node(error)) => Err(error),
         Err(ChainFailure::Execution(message)) => {
-            let refusal = diagnose(chain, &signed.payload, amount).await?;
+            let refusal = diagnose(chain, &signed.payload, amount, Allowance::Required).await?;
             Ok(Err(refusal.unwrap_or(Refusal {
                 reason: ErrorReason::Permit2SimulationFailed,
                 message,
@@ -223,20 +269,41 @@ pub(crate) async fn check_chain<W: Witness>(
     }
 }
 
+/// Whether a settlement needs the payer's allowance to Permit2 to be there already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Allowance {
+    /// It does.
+    Required,
+    /// A sponsored approval is sent first.
+    Sponsored,
+}
+
+/// One uint256 read from `to`: `None` when the contract answers otherwise (or fails), which
+/// tells nothing.
+async fn read_number(chain: &EvmChain, to: Address, input: Vec<u8>) -> Result<Option<U256>> {
+    match chain.call(to, input.into(), chain.gas_caps().read).await {
+        Ok(output) => Ok(IErc20::balanceOfCall::abi_decode_returns(&output).ok()),
+        Err(ChainFailure::Node(error)) => Err(error),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Why a settlement of `amount` would fail, from the chain's state, when the state says: the
-/// proxy missing, the nonce used, Permit2 not allowed to move the tokens, the balance short.
+/// proxy missing, the nonce used, Permit2 not allowed to move the tokens (unless a sponsored
+/// approval comes first), the balance short.
 pub(crate) async fn diagnose<W: Witness>(
     chain: &EvmChain,
     payload: &Permit2Payload<W>,
     amount: U256,
+    allowance_rule: Allowance,
 ) -> Result<Option<Refusal>> {
     let a = &payload.permit2_authorization;
     if !chain.is_contract(W::PROXY).await? {
         return Ok(Some(Refusal::new(ErrorReason::Permit2ProxyNotDeployed)));
     }
-    let read = |to: Address, input: Vec<u8>| chain.call(to, input.into(), chain.gas_caps().read);
     let (bitmap, allowance, balance) = futures_util::join!(
-        read(
+        read_number(
+            chain,
             PERMIT2,
             IPermit2::nonceBitmapCall {
                 owner: a.from,
@@ -244,7 +311,8 @@ pub(crate) async fn diagnose<W: Witness>(
             }
             .abi_encode()
         ),
-        read(
+        read_number(
+            chain,
             a.permitted.token,
             IErc20::allowanceCall {
                 owner: a.from,
@@ -252,20 +320,13 @@ pub(crate) async fn diagnose<W: Witness>(
             }
             .abi_encode()
         ),
-        read(
+        read_number(
+            chain,
             a.permitted.token,
             IErc20::balanceOfCall { account: a.from }.abi_encode()
         ),
     );
-    // Each answer is one uint256; a token that answers otherwise tells nothing.
-    let number = |result: Result<Bytes, ChainFailure>| -> Result<Option<U256>> {
-        match result {
-            Ok(output) => Ok(IErc20::balanceOfCall::abi_decode_returns(&output).ok()),
-            Err(ChainFailure::Node(error)) => Err(error),
-            Err(_) => Ok(None),
-        }
-    };
-    if let Some(word) = number(bitmap)?
+    if let Some(word) = bitmap?
         && word.bit((a.nonce & U256::from(0xff)).to::<usize>())
     {
         return Ok(Some(Refusal::with(
@@ -273,15 +334,16 @@ pub(crate) async fn diagnose<W: Witness>(
             "this permit's nonce is used: it was settled already",
         )));
     }
-    if let Some(allowance) = number(allowance)?
+    if let Some(allowance) = allowance?
         && allowance < amount
+        && allowance_rule == Allowance::Required
     {
         return Ok(Some(Refusal::with(
             ErrorReason::Permit2AllowanceRequired,
             format!("the payer lets Permit2 move {allowance} of the token, not {amount}"),
         )));
     }
-    if let Some(balance) = number(balance)?
+    if let Some(balance) = balance?
         && balance < amount
     {
         return Ok(Some(Refusal::with(

@@ -168,3 +168,26 @@ pub(crate) fn permit2_request<W: Witness>(
 ) -> VerifyRequest {
     request_with(requirements, serde_json::to_value(payload).unwrap())
 }
+
+/// That `facilitator` refuses `request` with `reason` at verification and at settlement, and
+/// sends nothing.
+pub(crate) async fn refuses(
+    facilitator: &dyn coinslot_core::SchemeFacilitator,
+    name: &str,
+    request: &VerifyRequest,
+    reason: &coinslot_core::ErrorReason,
+) {
+    let verified = facilitator.verify(request).await.unwrap();
+    assert_eq!(
+        verified.invalid_reason.as_ref(),
+        Some(reason),
+        "{name}: {verified:?}"
+    );
+    let settled = facilitator.settle(request).await.unwrap();
+    assert_eq!(
+        settled.error_reason.as_ref(),
+        Some(reason),
+        "{name}: {settled:?}"
+    );
+    assert_eq!(settled.transaction(), "", "{name}: nothing sent");
+}

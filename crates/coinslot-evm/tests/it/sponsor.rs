@@ -16,7 +16,7 @@ use coinslot_evm::upto::{UptoEvmClient, UptoEvmFacilitator};
 use coinslot_testkit::{LocalChain, PERMIT_TOKEN, USDC, permit2_requirements, upto_requirements};
 use serde_json::{Value, json};
 
-use crate::common::evm_chain;
+use crate::common::{evm_chain, refuses};
 
 const AMOUNT: u64 = 7_000;
 
@@ -67,7 +67,7 @@ async fn a_payer_without_an_allowance_pays_through_its_eip2612_permit() {
     let upto = UptoEvmFacilitator::new(evm).with_eip2612_gas_sponsoring();
     assert_eq!(exact.extensions(), vec![EIP2612_GAS_SPONSORING.to_owned()]);
     let payer = unapproved_payer(&chain).await;
-    let offered = permit2::declaration();
+    let offered = permit2::eip2612_declaration();
     let provider = chain.provider().clone();
 
     let exact_client = ExactEvmClient::new(payer.clone()).with_provider(provider.clone());
@@ -125,7 +125,7 @@ async fn without_sponsorship_or_a_provider_the_allowance_is_required() {
     let plain = ExactEvmFacilitator::new(evm.clone());
     let sponsoring = ExactEvmFacilitator::new(evm).with_eip2612_gas_sponsoring();
     let payer = unapproved_payer(&chain).await;
-    let offered = permit2::declaration();
+    let offered = permit2::eip2612_declaration();
     let offer = exact_offer(&chain);
 
     // A client that cannot read the chain signs no permit.
@@ -170,7 +170,7 @@ async fn a_permit_that_does_not_fit_the_payment_is_refused_with_its_reason() {
     let offer = exact_offer(&chain);
     let client = ExactEvmClient::new(payer.clone()).with_provider(chain.provider().clone());
     let payment = client
-        .create_payment_payload_with(&offer, None, Some(&permit2::declaration()))
+        .create_payment_payload_with(&offer, None, Some(&permit2::eip2612_declaration()))
         .await
         .unwrap();
     let with_info = |edit: &dyn Fn(&mut Value)| {
@@ -234,19 +234,7 @@ async fn a_permit_that_does_not_fit_the_payment_is_refused_with_its_reason() {
     ];
     let before = payee_balance(&chain, PERMIT_TOKEN).await;
     for (name, request, reason) in cases {
-        let verified = exact.verify(&request).await.unwrap();
-        assert_eq!(
-            verified.invalid_reason.as_ref(),
-            Some(&reason),
-            "{name}: {verified:?}"
-        );
-        let settled = exact.settle(&request).await.unwrap();
-        assert_eq!(
-            settled.error_reason.as_ref(),
-            Some(&reason),
-            "{name}: {settled:?}"
-        );
-        assert_eq!(settled.transaction(), "", "{name}: nothing sent");
+        refuses(&exact, name, &request, &reason).await;
     }
     assert_eq!(
         payee_balance(&chain, PERMIT_TOKEN).await,

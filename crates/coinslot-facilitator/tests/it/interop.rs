@@ -217,7 +217,11 @@ async fn our_eip2612_sponsored_payment_settles_on_the_reference_facilitator() {
     }
     let client = ExactEvmClient::new(payer).with_provider(chain.provider().clone());
     let payment = client
-        .create_payment_payload_with(&offer, None, Some(&coinslot_evm::permit2::declaration()))
+        .create_payment_payload_with(
+            &offer,
+            None,
+            Some(&coinslot_evm::permit2::eip2612_declaration()),
+        )
         .await
         .unwrap();
     assert!(payment.extensions.is_some());
@@ -258,7 +262,7 @@ async fn the_reference_clients_eip2612_sponsored_payment_settles_on_ours() {
         "x402Version": 2,
         "resource": {"url": "http://127.0.0.1/paid", "description": "", "mimeType": ""},
         "accepts": [offer],
-        "extensions": coinslot_evm::permit2::declaration(),
+        "extensions": coinslot_evm::permit2::eip2612_declaration(),
     });
     let made = reference_pay_reading(
         &key_hex(&payer),
@@ -273,4 +277,51 @@ async fn the_reference_clients_eip2612_sponsored_payment_settles_on_ours() {
     );
     let payload: PaymentPayload = serde_json::from_value(made).unwrap();
     verifies_and_settles(&facilitator, &VerifyRequest::v2(payload, offer), &chain).await;
+}
+
+/// The reference client, able to read the chain, signs the `approve` of Permit2 a 402 offers to
+/// sponsor (`erc20ApprovalGasSponsoring`) for a payer without allowance or ether; our sponsoring
+/// facilitator funds its gas, broadcasts it and settles.
+#[tokio::test]
+async fn the_reference_clients_signed_approval_is_funded_and_settled_by_ours() {
+    let chain = LocalChain::start().await.unwrap();
+    let payer = PrivateKeySigner::random();
+    chain
+        .mint_usdc(payer.address(), U256::from(AMOUNT))
+        .await
+        .unwrap();
+    let evm = crate::common::evm_chain(&chain, Duration::from_secs(10)).await;
+    let facilitator = LocalFacilitator::builder()
+        .with_scheme(ExactEvmFacilitator::new(evm).with_erc20_approval_gas_sponsoring())
+        .build();
+    let offer = permit2_requirements(chain.accounts().payee.address(), USDC, AMOUNT);
+    let payment_required = json!({
+        "x402Version": 2,
+        "resource": {"url": "http://127.0.0.1/paid", "description": "", "mimeType": ""},
+        "accepts": [offer],
+        "extensions": coinslot_evm::permit2::erc20_approval_declaration(),
+    });
+    let made = reference_pay_reading(
+        &key_hex(&payer),
+        &payment_required,
+        chain.rpc_url().as_str(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        made["extensions"]["erc20ApprovalGasSponsoring"]["info"]["signedTransaction"].is_string(),
+        "{made}"
+    );
+    assert_eq!(
+        chain.eth_balance(payer.address()).await.unwrap(),
+        U256::ZERO
+    );
+    let payload: PaymentPayload = serde_json::from_value(made).unwrap();
+    verifies_and_settles(&facilitator, &VerifyRequest::v2(payload, offer), &chain).await;
+    assert_eq!(
+        coinslot_evm::permit2::allowance(chain.provider(), USDC, payer.address())
+            .await
+            .unwrap(),
+        U256::MAX
+    );
 }

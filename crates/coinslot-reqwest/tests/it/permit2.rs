@@ -27,8 +27,10 @@ const MAXIMUM: u64 = 10_000;
 const CHARGE: u64 = 2_500;
 
 /// Our server: `/metered` up to [`MAXIMUM`] charging [`CHARGE`], `/permit2` an `exact`
-/// payment of [`MAXIMUM`] through Permit2, and `/sponsored` the same offering
-/// `eip2612GasSponsoring` (its facilitator submits payers' EIP-2612 permits).
+/// payment of [`MAXIMUM`] through Permit2, `/sponsored` the same offering
+/// `eip2612GasSponsoring` (its facilitator submits payers' EIP-2612 permits), and
+/// `/metered/gasless` the metered one offering `erc20ApprovalGasSponsoring` (its facilitator
+/// funds and broadcasts payers' signed approvals).
 async fn server(chain: &LocalChain) -> String {
     let evm = EvmChain::builder(chain.provider().clone())
         .with_receipt_timeout(Duration::from_secs(20))
@@ -37,7 +39,7 @@ async fn server(chain: &LocalChain) -> String {
         .await
         .unwrap();
     let evm = Arc::new(evm);
-    let upto = UptoEvmFacilitator::new(Arc::clone(&evm));
+    let upto = UptoEvmFacilitator::new(Arc::clone(&evm)).with_erc20_approval_gas_sponsoring();
     let payee = chain.accounts().payee.address();
     let metered = upto_requirements(payee, USDC, MAXIMUM, upto.facilitator_address());
     let facilitator = LocalFacilitator::builder()
@@ -52,12 +54,17 @@ async fn server(chain: &LocalChain) -> String {
     }
     let port = coinslot_testkit::Loopback::bind().await.unwrap();
     let layer = PaymentLayer::builder(facilitator, port.url())
-        .with_route(PaidRoute::get("/metered").accepts(metered))
+        .with_route(PaidRoute::get("/metered").accepts(metered.clone()))
+        .with_route(
+            PaidRoute::get("/metered/gasless")
+                .accepts(metered)
+                .with_extensions(permit2::erc20_approval_declaration()),
+        )
         .with_route(PaidRoute::get("/permit2").accepts(permit2_requirements(payee, USDC, MAXIMUM)))
         .with_route(
             PaidRoute::get("/sponsored")
                 .accepts(sponsored)
-                .with_extensions(permit2::declaration()),
+                .with_extensions(permit2::eip2612_declaration()),
         )
         .build()
         .unwrap();
@@ -70,6 +77,7 @@ async fn server(chain: &LocalChain) -> String {
     };
     let app = Router::new()
         .route("/metered", get(charged))
+        .route("/metered/gasless", get(charged))
         .route("/permit2", get(|| async { "content" }))
         .route("/sponsored", get(|| async { "content" }))
         .layer(layer);
@@ -254,4 +262,52 @@ async fn a_payer_without_gas_or_allowance_pays_a_route_that_sponsors_its_permit(
         matches!(error, Error::Permit2AllowanceRequired { .. }),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_payer_without_gas_or_allowance_pays_a_metered_route_that_sponsors_its_approval() {
+    let chain = LocalChain::start().await.unwrap();
+    let url = server(&chain).await;
+    let payer = alloy::signers::local::PrivateKeySigner::random();
+    chain
+        .mint_usdc(payer.address(), U256::from(MAXIMUM))
+        .await
+        .unwrap();
+    let client = PayingClient::new(
+        reqwest::Client::new(),
+        Payer::builder()
+            .with_wallet(UptoEvmClient::new(payer.clone()).with_provider(chain.provider().clone()))
+            .with_policy(usdc_limit("0.01", "1"))
+            .build(),
+    );
+    let response = client
+        .send(client.get(format!("{url}/metered/gasless")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        chain.usdc_balance(payer.address()).await.unwrap(),
+        U256::from(MAXIMUM - CHARGE)
+    );
+    assert_eq!(client.payer().spent()[0].amount, "0.0025");
+    assert_eq!(
+        permit2::allowance(chain.provider(), USDC, payer.address())
+            .await
+            .unwrap(),
+        U256::MAX,
+        "its approval landed"
+    );
+
+    // Approved now: the next call signs no approval and pays as any other (with the balance
+    // for its maximum again).
+    chain
+        .mint_usdc(payer.address(), U256::from(CHARGE))
+        .await
+        .unwrap();
+    let response = client
+        .send(client.get(format!("{url}/metered/gasless")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(client.payer().spent()[0].amount, "0.005");
 }
