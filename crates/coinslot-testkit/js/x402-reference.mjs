@@ -7,8 +7,9 @@
 //          EIP-3009 or Permit2 as `extra.assetTransferMethod` says, and the upto scheme) makes
 //   node x402-reference.mjs verify  {"rpcUrl", "privateKey", "paymentPayload", "paymentRequirements"}
 //   node x402-reference.mjs settle  {...the same}
-//       -> the reference facilitator's (x402Facilitator with the exact and upto EVM schemes) answer, with
-//          `privateKey` as its settlement key on the chain at `rpcUrl`
+//       -> the reference facilitator's (x402Facilitator with the exact and upto EVM schemes, and
+//          erc20ApprovalGasSponsoring) answer, with `privateKey` as its settlement key on the
+//          chain at `rpcUrl`
 //   node x402-reference.mjs fetch-v2 {"privateKey", "url"}   (@x402/fetch)
 //   node x402-reference.mjs fetch-v1 {"privateKey", "url"}   (legacy x402-fetch)
 //       -> {"status", "body", "paymentResponse"}: a GET of `url` that pays a 402
@@ -32,7 +33,10 @@ import { registerExactEvmScheme as registerFacilitator } from "@x402/evm/exact/f
 import { UptoEvmScheme as UptoEvmFacilitator } from "@x402/evm/upto/facilitator";
 import { UptoEvmScheme as UptoEvmServer } from "@x402/evm/upto/server";
 import { toFacilitatorEvmSigner } from "@x402/evm";
-import { createWalletClient, http, publicActions, defineChain, nonceManager } from "viem";
+import {
+  createWalletClient, http, publicActions, defineChain, nonceManager, parseTransaction,
+  recoverTransactionAddress,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { wrapFetchWithPayment, decodePaymentResponseHeader } from "@x402/fetch";
@@ -89,6 +93,36 @@ function facilitator({ rpcUrl, privateKey }) {
   const facilitator = new x402Facilitator();
   registerFacilitator(facilitator, { signer, networks: "eip155:84532" });
   facilitator.register("eip155:84532", new UptoEvmFacilitator(signer));
+  // erc20ApprovalGasSponsoring: the reference leaves sending the payer's signed approval to the
+  // deployment, through an extension signer's `sendTransactions` (the extension object is
+  // `{key, signer}`, the shape @x402/extensions' helper returns). This deployment, the tests',
+  // sends the payer the gas its approval may cost when it lacks it, broadcasts the approval,
+  // waits for it, then sends the settlement.
+  const sendTransactions = async (transactions) => {
+    const hashes = [];
+    for (const transaction of transactions) {
+      if (typeof transaction !== "string") {
+        hashes.push(await wallet.sendTransaction({ ...transaction, account }));
+        continue;
+      }
+      const parsed = parseTransaction(transaction);
+      const payer = await recoverTransactionAddress({ serializedTransaction: transaction });
+      const cost = parsed.gas * parsed.maxFeePerGas;
+      const balance = await wallet.getBalance({ address: payer });
+      if (balance < cost) {
+        const funding = await wallet.sendTransaction({ account, to: payer, value: cost - balance });
+        await wallet.waitForTransactionReceipt({ hash: funding });
+      }
+      const hash = await wallet.sendRawTransaction({ serializedTransaction: transaction });
+      await wallet.waitForTransactionReceipt({ hash });
+      hashes.push(hash);
+    }
+    return hashes;
+  };
+  facilitator.registerExtension({
+    key: "erc20ApprovalGasSponsoring",
+    signer: { ...signer, sendTransactions },
+  });
   return facilitator;
 }
 

@@ -239,6 +239,45 @@ async fn our_eip2612_sponsored_payment_settles_on_the_reference_facilitator() {
     assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
 }
 
+/// A payer with no ether and no allowance, whose signed `approve` of Permit2 rides with the
+/// payment (`erc20ApprovalGasSponsoring`): the reference facilitator, given a deployment's
+/// `sendTransactions` (the testkit's), funds it, broadcasts it and settles.
+#[tokio::test]
+async fn our_signed_approval_settles_on_the_reference_facilitator() {
+    let chain = LocalChain::start().await.unwrap();
+    let payer = PrivateKeySigner::random();
+    chain
+        .mint_usdc(payer.address(), U256::from(AMOUNT))
+        .await
+        .unwrap();
+    let offer = permit2_requirements(chain.accounts().payee.address(), USDC, AMOUNT);
+    let client = ExactEvmClient::new(payer.clone()).with_provider(chain.provider().clone());
+    let offered = coinslot_evm::permit2::erc20_approval_declaration();
+    let payment = client
+        .create_payment_payload_with(&offer, None, Some(&offered))
+        .await
+        .unwrap();
+    assert!(payment.extensions.is_some());
+    let (rpc, key) = (chain.rpc_url().to_string(), key_hex(&settler(&chain)));
+    let payload = serde_json::to_value(&payment).unwrap();
+    let offer = serde_json::to_value(&offer).unwrap();
+    let verified = reference_facilitator(FacilitatorCall::Verify, &rpc, &key, &payload, &offer)
+        .await
+        .unwrap();
+    assert_eq!(verified["isValid"], true, "{verified}");
+    let settled = reference_facilitator(FacilitatorCall::Settle, &rpc, &key, &payload, &offer)
+        .await
+        .unwrap();
+    assert_eq!(settled["success"], true, "{settled}");
+    assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+    assert_eq!(
+        coinslot_evm::permit2::allowance(chain.provider(), USDC, payer.address())
+            .await
+            .unwrap(),
+        U256::MAX
+    );
+}
+
 /// The reference client, able to read the chain, signs the EIP-2612 permit a 402 offers for a
 /// payer without allowance; our sponsoring facilitator submits it with the settlement.
 #[tokio::test]
