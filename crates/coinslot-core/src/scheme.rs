@@ -197,6 +197,13 @@ pub trait SchemeFacilitator: Send + Sync {
         Vec::new()
     }
 
+    /// The protocol versions this scheme exists in, which a facilitator registers it for: both
+    /// by default; a scheme v1 never had (`upto`) answers `&[2]`, and is neither listed nor
+    /// handled under v1.
+    fn x402_versions(&self) -> &'static [u8] {
+        &[1, 2]
+    }
+
     /// The [`PaymentId`] of a request: the money movement it asks for, so that a facilitator
     /// settles it once however the payload is dressed. The default names the payment by its
     /// bytes ([`PaymentId::of_payload`]); a scheme that knows better (for EIP-3009: token,
@@ -266,6 +273,9 @@ impl<T: SchemeFacilitator + ?Sized> SchemeFacilitator for Arc<T> {
     }
     fn networks(&self) -> Vec<Network> {
         (**self).networks()
+    }
+    fn x402_versions(&self) -> &'static [u8] {
+        (**self).x402_versions()
     }
     fn payment_id(&self, request: &VerifyRequest) -> PaymentId {
         (**self).payment_id(request)

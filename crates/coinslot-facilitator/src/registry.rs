@@ -42,11 +42,11 @@ impl Registry {
         Self::default()
     }
 
-    /// Registers `scheme` for versions 1 and 2 on each network it names
-    /// ([`SchemeFacilitator::networks`]).
+    /// Registers `scheme` for the versions it exists in ([`SchemeFacilitator::x402_versions`])
+    /// on each network it names ([`SchemeFacilitator::networks`]).
     pub fn register(&mut self, scheme: Arc<dyn SchemeFacilitator>) {
         for network in scheme.networks() {
-            for version in [1, 2] {
+            for &version in scheme.x402_versions() {
                 self.register_for(
                     version,
                     NetworkPattern::from(network.clone()),

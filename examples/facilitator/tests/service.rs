@@ -110,10 +110,11 @@ async fn the_service_settles_on_every_network_of_its_config_file() {
             ("upto", "eip155:31337")
         ]
     );
-    // `upto` payers name the first key as the facilitator that may settle.
+    // `upto` payers name the first key as the facilitator that may settle; v1 has no `upto`.
     let first_key = base.accounts().settlers[0].address().to_checksum(None);
     for kind in supported["kinds"].as_array().unwrap() {
-        if kind["scheme"] == "upto" && kind["x402Version"] == 2 {
+        if kind["scheme"] == "upto" {
+            assert_eq!(kind["x402Version"], 2, "{kind}");
             assert_eq!(kind["extra"]["facilitatorAddress"], first_key, "{kind}");
         }
     }

@@ -290,6 +290,11 @@ impl SchemeFacilitator for UptoEvmFacilitator {
         vec![self.chain.network()]
     }
 
+    /// `upto` is a v2 scheme: v1 never had it.
+    fn x402_versions(&self) -> &'static [u8] {
+        &[2]
+    }
+
     /// Permit2's (payer, nonce): see [`payment_id`].
     fn payment_id(&self, request: &VerifyRequest) -> PaymentId {
         payment_id(request).unwrap_or_else(|| PaymentId::of_payload(request))
