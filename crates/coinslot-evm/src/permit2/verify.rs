@@ -94,17 +94,7 @@ impl<W: Witness> Signed<W> {
         let Some(approval) = &self.approval else {
             return Ok(None);
         };
-        let a = &self.payload.permit2_authorization;
-        let allowance = read_number(
-            chain,
-            a.permitted.token,
-            IErc20::allowanceCall {
-                owner: a.from,
-                spender: PERMIT2,
-            }
-            .abi_encode(),
-        )
-        .await?;
+        let allowance = permit2_allowance(chain, &self.payload).await?;
         Ok(match allowance {
             Some(allowance) if allowance >= amount => None,
             _ => Some(approval),
@@ -278,6 +268,20 @@ pub(crate) enum Allowance {
     Sponsored,
 }
 
+/// How much of the payment's token Permit2 may move for the payer: `None` when the token does
+/// not say.
+async fn permit2_allowance<W>(
+    chain: &EvmChain,
+    payload: &Permit2Payload<W>,
+) -> Result<Option<U256>> {
+    let a = &payload.permit2_authorization;
+    let call = IErc20::allowanceCall {
+        owner: a.from,
+        spender: PERMIT2,
+    };
+    read_number(chain, a.permitted.token, call.abi_encode()).await
+}
+
 /// One uint256 read from `to`: `None` when the contract answers otherwise (or fails), which
 /// tells nothing.
 async fn read_number(chain: &EvmChain, to: Address, input: Vec<u8>) -> Result<Option<U256>> {
@@ -311,15 +315,13 @@ pub(crate) async fn diagnose<W: Witness>(
             }
             .abi_encode()
         ),
-        read_number(
-            chain,
-            a.permitted.token,
-            IErc20::allowanceCall {
-                owner: a.from,
-                spender: PERMIT2,
+        async {
+            match allowance_rule {
+                Allowance::Required => permit2_allowance(chain, payload).await,
+                // Not read: the approval comes first.
+                Allowance::Sponsored => Ok(None),
             }
-            .abi_encode()
-        ),
+        },
         read_number(
             chain,
             a.permitted.token,
@@ -336,7 +338,6 @@ pub(crate) async fn diagnose<W: Witness>(
     }
     if let Some(allowance) = allowance?
         && allowance < amount
-        && allowance_rule == Allowance::Required
     {
         return Ok(Some(Refusal::with(
             ErrorReason::Permit2AllowanceRequired,
