@@ -46,6 +46,54 @@ impl Policy {
     }
 }
 
+/// The builder methods that set a facilitator's [`Policy`], the same on every EVM scheme's
+/// facilitator (a type with a `policy: Policy` field).
+macro_rules! policy_options {
+    () => {
+        /// Settles only the listed tokens (call once per token); with none listed, any token.
+        /// Another asset is refused with `invalid_payment_requirements`.
+        #[must_use]
+        pub fn with_asset(mut self, asset: alloy::primitives::Address) -> Self {
+            self.policy.allow_asset(asset);
+            self
+        }
+
+        /// Accepts ERC-6492 signatures of wallets that `factory` deploys. Settling such a
+        /// payment first deploys the wallet, at the facilitator's expense, so only factories
+        /// you trust to deploy cheaply and honestly belong here; any other factory is refused
+        /// with `eip6492_factory_not_allowed`.
+        #[must_use]
+        pub fn with_erc6492_factory(mut self, factory: alloy::primitives::Address) -> Self {
+            self.policy.allow_factory(factory);
+            self
+        }
+
+        /// Sponsors Permit2 approvals: a payer who has not approved Permit2 may send the
+        /// token's EIP-2612 permit for it (`eip2612GasSponsoring`, listed in `/supported`),
+        /// which the settlement submits first (`settleWithPermit`), at the facilitator's gas.
+        #[must_use]
+        pub const fn with_eip2612_gas_sponsoring(mut self) -> Self {
+            self.policy.eip2612_gas_sponsoring = true;
+            self
+        }
+
+        /// Sponsors approval transactions: a payer who has not approved Permit2, and may hold
+        /// no ether, may send its signed `approve(Permit2, …)` of the token
+        /// (`erc20ApprovalGasSponsoring`, listed in `/supported`). Settlement sends the payer
+        /// the gas it may cost (at most [`MAX_APPROVAL_GAS`](crate::permit2::MAX_APPROVAL_GAS)
+        /// times a fee no higher than the chain's cap, or twice the current estimate without
+        /// one), then broadcasts it, then settles. The ether is a gift to the payer: a payer
+        /// that spends it otherwise first costs the facilitator that much, once per approval
+        /// it signs.
+        #[must_use]
+        pub const fn with_erc20_approval_gas_sponsoring(mut self) -> Self {
+            self.policy.erc20_approval_gas_sponsoring = true;
+            self
+        }
+    };
+}
+pub(crate) use policy_options;
+
 /// The extensions a facilitator with `policy` lists in `/supported`.
 pub(crate) fn listed_extensions(policy: &Policy) -> Vec<String> {
     [

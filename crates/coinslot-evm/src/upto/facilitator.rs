@@ -56,6 +56,8 @@ impl UptoEvmFacilitator {
         }
     }
 
+    crate::policy::policy_options!();
+
     /// `upto` on the chain at `rpc_url`, settling with `keys`, in one call (see
     /// [`ExactEvmFacilitator::connect`](crate::exact::ExactEvmFacilitator::connect)).
     #[cfg(feature = "http")]
@@ -66,45 +68,6 @@ impl UptoEvmFacilitator {
     {
         let chain = EvmChain::http(rpc_url)?.with_signers(keys).build().await?;
         Ok(Self::new(Arc::new(chain)))
-    }
-
-    /// Settles only the listed tokens (call once per token); with none listed, any ERC-20.
-    /// Another asset is refused with `invalid_payment_requirements`.
-    #[must_use]
-    pub fn with_asset(mut self, asset: Address) -> Self {
-        self.policy.allow_asset(asset);
-        self
-    }
-
-    /// Accepts ERC-6492 signatures of wallets that `factory` deploys (deployed at settlement,
-    /// at the facilitator's expense: see
-    /// [`ExactEvmFacilitator::with_erc6492_factory`](crate::exact::ExactEvmFacilitator::with_erc6492_factory)).
-    #[must_use]
-    pub fn with_erc6492_factory(mut self, factory: Address) -> Self {
-        self.policy.allow_factory(factory);
-        self
-    }
-
-    /// Sponsors Permit2 approvals: a payer who has not approved Permit2 may send the token's
-    /// EIP-2612 permit for it (`eip2612GasSponsoring`, listed in `/supported`), which the
-    /// settlement submits first (`settleWithPermit`), at the facilitator's gas.
-    #[must_use]
-    pub const fn with_eip2612_gas_sponsoring(mut self) -> Self {
-        self.policy.eip2612_gas_sponsoring = true;
-        self
-    }
-
-    /// Sponsors approval transactions for `upto`: a payer who has not approved Permit2,
-    /// and may hold no ether, may send its signed `approve(Permit2, …)` of the token
-    /// (`erc20ApprovalGasSponsoring`, listed in `/supported`). Settlement sends the payer the
-    /// gas it may cost (at most [`MAX_APPROVAL_GAS`](crate::permit2::MAX_APPROVAL_GAS) times a
-    /// fee no higher than the chain's cap, or twice the current estimate without one), then
-    /// broadcasts it, then settles. The ether is a gift to the payer: a payer that spends it
-    /// otherwise first costs the facilitator that much, once per approval it signs.
-    #[must_use]
-    pub const fn with_erc20_approval_gas_sponsoring(mut self) -> Self {
-        self.policy.erc20_approval_gas_sponsoring = true;
-        self
     }
 
     /// The chain.
