@@ -33,12 +33,15 @@ alloy::sol! {
         function nonceBitmap(address owner, uint256 wordPosition) external view returns (uint256);
     }
 
+    /// Permit2's transfer of a permitted amount, as both x402 proxies take it.
+    struct TokenPermissions { address token; uint256 amount; }
+    struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
+    /// A token's EIP-2612 permit for Permit2, as both proxies' `settleWithPermit` take it.
+    struct EIP2612Permit { uint256 value; uint256 deadline; bytes32 r; bytes32 s; uint8 v; }
+
     /// The x402 `exact` Permit2 proxy (`x402ExactPermit2Proxy`).
     interface IExactPermit2Proxy {
-        struct TokenPermissions { address token; uint256 amount; }
-        struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
         struct Witness { address to; uint256 validAfter; }
-        struct EIP2612Permit { uint256 value; uint256 deadline; bytes32 r; bytes32 s; uint8 v; }
 
         function settle(PermitTransferFrom permit, address owner, Witness witness, bytes signature) external;
         function settleWithPermit(EIP2612Permit permit2612, PermitTransferFrom permit, address owner, Witness witness, bytes signature) external;
@@ -47,10 +50,7 @@ alloy::sol! {
     /// The x402 `upto` Permit2 proxy (`x402UptoPermit2Proxy`): any amount up to the permitted
     /// one, sent only by `witness.facilitator`.
     interface IUptoPermit2Proxy {
-        struct TokenPermissions { address token; uint256 amount; }
-        struct PermitTransferFrom { TokenPermissions permitted; uint256 nonce; uint256 deadline; }
         struct Witness { address to; address facilitator; uint256 validAfter; }
-        struct EIP2612Permit { uint256 value; uint256 deadline; bytes32 r; bytes32 s; uint8 v; }
 
         function settle(PermitTransferFrom permit, uint256 amount, address owner, Witness witness, bytes signature) external;
         function settleWithPermit(EIP2612Permit permit2612, PermitTransferFrom permit, uint256 amount, address owner, Witness witness, bytes signature) external;

@@ -32,8 +32,8 @@ use crate::terms::{self, Terms, invalid};
 #[derive(Debug, Clone)]
 pub struct ExactEvmClient<S> {
     signer: S,
-    /// Reads the payer's allowance to Permit2 and the token's EIP-2612 nonce, to sign the
-    /// `eip2612GasSponsoring` extension a 402 offers.
+    /// Reads the payer's allowance to Permit2 (and the token's EIP-2612 nonce, or the payer's
+    /// nonce and the fees), to sign the gas-sponsoring extension a 402 offers.
     provider: Option<DynProvider>,
 }
 
@@ -46,29 +46,7 @@ enum Method {
 }
 
 impl<S> ExactEvmClient<S> {
-    /// A client that signs with `signer`.
-    pub const fn new(signer: S) -> Self {
-        Self {
-            signer,
-            provider: None,
-        }
-    }
-
-    /// Lets the client read the chain through `provider`, so that when a 402 offers
-    /// `eip2612GasSponsoring` and the payer has not approved Permit2 for the token, it signs
-    /// the token's EIP-2612 permit for Permit2 with the payment: the facilitator submits it, and
-    /// the payer needs no gas. Without a provider such a payment is answered
-    /// `permit2_allowance_required`.
-    #[must_use]
-    pub fn with_provider(mut self, provider: DynProvider) -> Self {
-        self.provider = Some(provider);
-        self
-    }
-
-    /// The signer.
-    pub const fn signer(&self) -> &S {
-        &self.signer
-    }
+    crate::permit2::client_builders!();
 }
 
 /// The offer and how to pay it: EIP-3009 when asked or when the offer names the token's

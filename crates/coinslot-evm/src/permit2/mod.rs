@@ -37,7 +37,7 @@ pub use erc20_approval::{
 pub use offer::Erc20Token;
 pub(crate) use settle::{confirm, send};
 pub(crate) use sign::sign;
-pub(crate) use sponsor::payment_with_sponsorship;
+pub(crate) use sponsor::{client_builders, payment_with_sponsorship};
 pub(crate) use types::is_permit2;
 pub use types::{
     ExactWitness, Permit2Authorization, Permit2Payload, Permitted, UptoWitness, Witness,

@@ -11,6 +11,39 @@ use coinslot_core::{JsonObject, PaymentPayload, PaymentRequirements, ResourceInf
 use super::eip2612::{EIP2612_GAS_SPONSORING, sign_permit};
 use super::erc20_approval::{ERC20_APPROVAL_GAS_SPONSORING, sign_approval};
 
+/// The constructor and builder methods both EVM clients share (a type with the fields
+/// `signer: S` and `provider: Option<DynProvider>`).
+macro_rules! client_builders {
+    () => {
+        /// A client that signs with `signer`.
+        pub const fn new(signer: S) -> Self {
+            Self {
+                signer,
+                provider: None,
+            }
+        }
+
+        /// Lets the client read the chain through `provider`, so that when a 402 offers gas
+        /// sponsoring and the payer has not approved Permit2 for the token, it signs what the
+        /// offer sponsors with the payment: the token's EIP-2612 permit for Permit2
+        /// (`eip2612GasSponsoring`, when the offer names the token's domain) or its
+        /// `approve(Permit2, max)` transaction (`erc20ApprovalGasSponsoring`). The facilitator
+        /// submits it, and the payer needs no gas. Without a provider such a payment is
+        /// answered `permit2_allowance_required`.
+        #[must_use]
+        pub fn with_provider(mut self, provider: alloy::providers::DynProvider) -> Self {
+            self.provider = Some(provider);
+            self
+        }
+
+        /// The signer.
+        pub const fn signer(&self) -> &S {
+            &self.signer
+        }
+    };
+}
+pub(crate) use client_builders;
+
 /// `payload` as a payment, with a gas-sponsoring extension when the 402 offers one
 /// (`offered`), `provider` can read the chain, the payload is a Permit2 one and the payer's
 /// allowance to Permit2 is short of the permitted amount. An EIP-2612 permit expires with the

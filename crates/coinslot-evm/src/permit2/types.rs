@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::eip2612::Permit2612;
 use super::{EXACT_PROXY, PERMIT2, UPTO_PROXY};
-use crate::contracts::{IExactPermit2Proxy, IUptoPermit2Proxy};
+use crate::contracts::{
+    EIP2612Permit, IExactPermit2Proxy, IUptoPermit2Proxy, PermitTransferFrom, TokenPermissions,
+};
 
 /// The EIP-712 structs of `exact` over Permit2 (witness `to`, `validAfter`).
 pub mod exact_eip712 {
@@ -207,19 +209,11 @@ impl Witness for ExactWitness {
     ) -> Bytes {
         use IExactPermit2Proxy as Proxy;
         let a = &payload.permit2_authorization;
-        let permit = Proxy::PermitTransferFrom {
-            permitted: Proxy::TokenPermissions {
-                token: a.permitted.token,
-                amount: a.permitted.amount,
-            },
-            nonce: a.nonce,
-            deadline: a.deadline,
-        };
+        let (permit, owner) = (proxy_permit(a), a.from);
         let witness = Proxy::Witness {
             to: a.witness.to,
             validAfter: a.witness.valid_after,
         };
-        let owner = a.from;
         match permit2612 {
             None => Proxy::settleCall {
                 permit,
@@ -229,13 +223,7 @@ impl Witness for ExactWitness {
             }
             .abi_encode(),
             Some(p) => Proxy::settleWithPermitCall {
-                permit2612: Proxy::EIP2612Permit {
-                    value: p.value,
-                    deadline: p.deadline,
-                    r: p.r,
-                    s: p.s,
-                    v: p.v,
-                },
+                permit2612: p.into(),
                 permit,
                 owner,
                 witness,
@@ -289,20 +277,12 @@ impl Witness for UptoWitness {
     ) -> Bytes {
         use IUptoPermit2Proxy as Proxy;
         let a = &payload.permit2_authorization;
-        let permit = Proxy::PermitTransferFrom {
-            permitted: Proxy::TokenPermissions {
-                token: a.permitted.token,
-                amount: a.permitted.amount,
-            },
-            nonce: a.nonce,
-            deadline: a.deadline,
-        };
+        let (permit, owner) = (proxy_permit(a), a.from);
         let witness = Proxy::Witness {
             to: a.witness.to,
             facilitator: a.witness.facilitator,
             validAfter: a.witness.valid_after,
         };
-        let owner = a.from;
         match permit2612 {
             None => Proxy::settleCall {
                 permit,
@@ -313,13 +293,7 @@ impl Witness for UptoWitness {
             }
             .abi_encode(),
             Some(p) => Proxy::settleWithPermitCall {
-                permit2612: Proxy::EIP2612Permit {
-                    value: p.value,
-                    deadline: p.deadline,
-                    r: p.r,
-                    s: p.s,
-                    v: p.v,
-                },
+                permit2612: p.into(),
                 permit,
                 amount,
                 owner,
@@ -329,6 +303,30 @@ impl Witness for UptoWitness {
             .abi_encode(),
         }
         .into()
+    }
+}
+
+/// The permit as both proxies take it: token, amount, nonce and deadline.
+fn proxy_permit<W>(a: &Permit2Authorization<W>) -> PermitTransferFrom {
+    PermitTransferFrom {
+        permitted: TokenPermissions {
+            token: a.permitted.token,
+            amount: a.permitted.amount,
+        },
+        nonce: a.nonce,
+        deadline: a.deadline,
+    }
+}
+
+impl From<&Permit2612> for EIP2612Permit {
+    fn from(p: &Permit2612) -> Self {
+        Self {
+            value: p.value,
+            deadline: p.deadline,
+            r: p.r,
+            s: p.s,
+            v: p.v,
+        }
     }
 }
 
