@@ -7,6 +7,9 @@
 # Needs only the Rust toolchain, Node.js 20+ and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One build from scratch gains nothing from incremental compilation, whose caches would take
+# gigabytes of disk beside the build itself.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
