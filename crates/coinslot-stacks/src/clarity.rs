@@ -5,6 +5,8 @@
 //! [`MAX_VALUE_SIZE`] bytes, names that break the naming rules, and tuples out of order or with a
 //! field twice (the encoder writes them sorted, so a value re-encodes to its own bytes).
 
+use std::fmt;
+
 use crate::address::{ContractName, Principal, StacksAddress};
 use crate::codec::{DecodeError, DecodeErrorKind, Reader, decode_hex};
 
@@ -180,6 +182,51 @@ impl ClarityValue {
 
     pub(crate) fn decode(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
         decode_value(reader, 0)
+    }
+}
+
+/// Clarity's own text form of the value (`u1`, `(some 0x01)`, `(tuple (a u1))`, `"text"`,
+/// `u"text"`), as `cvToString` of stacks.js writes it.
+///
+/// ```
+/// use coinslot_stacks::ClarityValue;
+///
+/// let value = ClarityValue::tuple([
+///     ("amount", ClarityValue::UInt(5)),
+///     ("memo", ClarityValue::some(ClarityValue::StringAscii("hi".into()))),
+/// ]).unwrap();
+/// assert_eq!(value.to_string(), r#"(tuple (amount u5) (memo (some "hi")))"#);
+/// ```
+impl fmt::Display for ClarityValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Int(v) => write!(f, "{v}"),
+            Self::UInt(v) => write!(f, "u{v}"),
+            Self::Buffer(bytes) => write!(f, "0x{}", hex::encode(bytes)),
+            Self::Bool(v) => write!(f, "{v}"),
+            Self::Principal(principal) => write!(f, "{principal}"),
+            Self::Ok(inner) => write!(f, "(ok {inner})"),
+            Self::Err(inner) => write!(f, "(err {inner})"),
+            Self::None => f.write_str("none"),
+            Self::Some(inner) => write!(f, "(some {inner})"),
+            Self::List(items) => {
+                f.write_str("(list")?;
+                for item in items {
+                    write!(f, " {item}")?;
+                }
+                f.write_str(")")
+            }
+            Self::Tuple(fields) => {
+                f.write_str("(tuple")?;
+                for (name, value) in fields {
+                    write!(f, " ({name} {value})")?;
+                }
+                f.write_str(")")
+            }
+            // JSON string escapes are Clarity's too (`\"`, `\\`, `\n`).
+            Self::StringAscii(text) => write!(f, "{}", serde_json::Value::from(text.as_str())),
+            Self::StringUtf8(text) => write!(f, "u{}", serde_json::Value::from(text.as_str())),
+        }
     }
 }
 

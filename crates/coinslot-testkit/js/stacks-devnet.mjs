@@ -428,6 +428,20 @@ function balancesJson(principal) {
   return out;
 }
 
+// The Hiro API's `/extended/v1/address/:principal/balances`, with the fields a profile reads.
+function hiroBalancesJson(principal) {
+  const fungible = {};
+  for (const token of Object.values(TOKENS)) {
+    const balance = ftBalance(token, principal);
+    if (balance > 0n) fungible[`${token.contract}::${token.asset}`] = { balance: balance.toString() };
+  }
+  return {
+    stx: { balance: stxBalance(principal).toString(), locked: '0', burnchain_unlock_height: 0 },
+    fungible_tokens: fungible,
+    non_fungible_tokens: {},
+  };
+}
+
 function fund(body) {
   const address = body.address;
   const amount = (name) => BigInt(body[name] ?? 0);
@@ -458,6 +472,7 @@ const routes = [
     send(res, 200, txJson(record));
   }],
   ['GET', /^\/v2\/accounts\/([^/?]+)/, (req, res, [principal]) => send(res, 200, accountJson(principal))],
+  ['GET', /^\/extended\/v1\/address\/([^/?]+)\/balances$/, (req, res, [principal]) => send(res, 200, hiroBalancesJson(principal))],
   ['GET', /^\/extended\/v1\/address\/([^/?]+)\/nonces/, (req, res, [principal]) => send(res, 200, noncesJson(principal))],
   ['GET', /^\/v2\/fees\/transfer$/, (req, res) => send(res, 200, JSON.stringify(Number(MIN_FEE_RATE)))],
   ['POST', /^\/v2\/fees\/transaction$/, async (req, res) => {

@@ -1,0 +1,185 @@
+//! `/storage/kv`: a payer's key-value store, with metadata and optional expiry.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use rusqlite::{OptionalExtension as _, params};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::caller::Caller;
+use crate::error::{ApiError, Body, ErrorBody};
+use crate::routes::{reply, storage_limits::*};
+use crate::store::storage_error;
+use crate::time::{iso, now_ms};
+
+/// A value to keep.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct KvSet {
+    /// The key: 1 to 256 bytes.
+    pub key: String,
+    /// The value: text up to 64 KiB.
+    pub value: String,
+    /// Any JSON, up to 4 KiB encoded.
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    /// Seconds until it expires (1 s to 30 days); none keeps it.
+    #[serde(default)]
+    pub ttl: Option<u64>,
+}
+
+/// Keeps a value under a key, replacing what was there.
+#[utoipa::path(post, path = "/storage/kv", tag = "storage", summary = "Sets a key",
+    request_body = KvSet,
+    responses((status = 200, description = "{ok, key, created, expiresAt}"),
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 402, description = "Payment required")))]
+pub async fn set(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(request): Body<KvSet>,
+) -> Result<Json<Value>, ApiError> {
+    let paid = caller.token;
+    check_key(&request.key).map_err(|e| e.paid_in(paid))?;
+    check_len("value", &request.value, MAX_VALUE_BYTES).map_err(|e| e.paid_in(paid))?;
+    let metadata = request.metadata.as_ref().map(Value::to_string);
+    if let Some(metadata) = &metadata {
+        check_len("metadata", metadata, MAX_METADATA_BYTES).map_err(|e| e.paid_in(paid))?;
+    }
+    let expires_at = expiry(request.ttl).map_err(|e| e.paid_in(paid))?;
+    let key = request.key.clone();
+    let created = state
+        .stores
+        .for_caller(&caller, move |db| {
+            let exists = db.exists("x402_kv", "key", &request.key)?;
+            if !exists && db.count("x402_kv")? >= MAX_KEYS {
+                return Err(ApiError::too_large(format!(
+                    "a payer keeps at most {MAX_KEYS} keys: delete some first"
+                )));
+            }
+            let now = now_ms();
+            db.connection()
+                .execute(
+                    "INSERT INTO x402_kv (key, value, metadata, created_at, updated_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?5)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+                       metadata = excluded.metadata, updated_at = excluded.updated_at,
+                       expires_at = excluded.expires_at",
+                    params![request.key, request.value, metadata, now, expires_at],
+                )
+                .map_err(storage_error)?;
+            Ok(!exists)
+        })
+        .await?;
+    Ok(reply(
+        &caller,
+        json!({"key": key, "created": created, "expiresAt": expires_at.map(iso)}),
+    ))
+}
+
+/// A key's value.
+#[utoipa::path(get, path = "/storage/kv/{key}", tag = "storage", summary = "Reads a key",
+    params(("key" = String, Path, description = "The key")),
+    responses((status = 200, description = "{ok, key, value, metadata, createdAt, updatedAt, expiresAt}"),
+              (status = 404, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let paid = caller.token;
+    let lookup = key.clone();
+    let found = state
+        .stores
+        .for_caller(&caller, move |db| {
+            db.connection()
+                .query_row(
+                    "SELECT value, metadata, created_at, updated_at, expires_at FROM x402_kv WHERE key = ?1",
+                    [lookup],
+                    |row| {
+                        let metadata: Option<String> = row.get(1)?;
+                        Ok(json!({
+                            "value": row.get::<_, String>(0)?,
+                            "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
+                            "createdAt": iso(row.get(2)?),
+                            "updatedAt": iso(row.get(3)?),
+                            "expiresAt": row.get::<_, Option<i64>>(4)?.map(iso),
+                        }))
+                    },
+                )
+                .optional()
+                .map_err(storage_error)
+        })
+        .await?;
+    let mut found =
+        found.ok_or_else(|| ApiError::not_found(format!("no key {key:?}")).paid_in(paid))?;
+    found["key"] = Value::from(key);
+    Ok(reply(&caller, found))
+}
+
+/// Deletes a key.
+#[utoipa::path(delete, path = "/storage/kv/{key}", tag = "storage", summary = "Deletes a key",
+    params(("key" = String, Path, description = "The key")),
+    responses((status = 200, description = "{ok, deleted, key}"), (status = 402, description = "Payment required")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let target = key.clone();
+    let deleted = state
+        .stores
+        .for_caller(&caller, move |db| db.delete("x402_kv", "key", &target))
+        .await?;
+    Ok(reply(&caller, json!({"deleted": deleted, "key": key})))
+}
+
+/// Which keys to list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct KvList {
+    /// Only keys that start with this (taken literally: `%` and `_` are not wildcards).
+    pub prefix: Option<String>,
+    /// At most this many (1 to 1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// The payer's keys, in order.
+#[utoipa::path(get, path = "/storage/kv", tag = "storage", summary = "Lists keys",
+    params(KvList),
+    responses((status = 200, description = "{ok, keys[{key, metadata, updatedAt}], count}"),
+              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<KvList>,
+) -> Result<Json<Value>, ApiError> {
+    let paid = caller.token;
+    let limit = page_limit(query.limit).map_err(|e| e.paid_in(paid))?;
+    let prefix = query.prefix.unwrap_or_default();
+    let keys = state
+        .stores
+        .for_caller(&caller, move |db| {
+            // A range, not LIKE: the prefix is matched byte for byte, wildcards and all.
+            let mut statement = db
+                .connection()
+                .prepare(
+                    "SELECT key, metadata, updated_at FROM x402_kv
+                     WHERE key >= ?1 AND substr(key, 1, length(?1)) = ?1 ORDER BY key LIMIT ?2",
+                )
+                .map_err(storage_error)?;
+            let rows = statement
+                .query_map(params![prefix, limit], |row| {
+                    let metadata: Option<String> = row.get(1)?;
+                    Ok(json!({
+                        "key": row.get::<_, String>(0)?,
+                        "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
+                        "updatedAt": iso(row.get(2)?),
+                    }))
+                })
+                .map_err(storage_error)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
+        })
+        .await?;
+    Ok(reply(&caller, json!({"count": keys.len(), "keys": keys})))
+}

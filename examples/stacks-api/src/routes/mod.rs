@@ -1,0 +1,95 @@
+//! The service's routes: the free ones here, the paid ones by subject.
+
+pub mod hashing;
+pub mod kv;
+pub mod paste;
+pub mod stacks;
+pub mod storage_limits;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::caller::Caller;
+use crate::error::{ApiError, ErrorBody};
+use crate::usage::UsageLine;
+
+/// A success: `body` with `ok: true` and the call's `tokenType`.
+pub fn reply(caller: &Caller, mut body: Value) -> Json<Value> {
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("ok".to_owned(), Value::Bool(true));
+        fields.insert("tokenType".to_owned(), Value::from(caller.token.as_str()));
+    }
+    Json(body)
+}
+
+/// What the service is, and where to read more.
+#[utoipa::path(get, path = "/", tag = "free", summary = "The service, its tokens and its links",
+    responses((status = 200, description = "{name, version, network, payTo, tokens, paidEndpoints, links}")))]
+pub async fn index(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "name": "x402 Stacks API (coinslot)",
+        "version": env!("CARGO_PKG_VERSION"),
+        "network": state.pricing.network().caip2().as_str(),
+        "payTo": state.catalog.pay_to,
+        "tokens": state.catalog.tokens,
+        "paidEndpoints": state.catalog.paid.len(),
+        "links": {
+            "openapi": "/openapi.json",
+            "manifest": "/x402.json",
+            "llms": "/llms.txt",
+            "health": "/health",
+        },
+    }))
+}
+
+/// Alive.
+#[utoipa::path(get, path = "/health", tag = "free", summary = "Liveness",
+    responses((status = 200, description = "{status: \"ok\"}")))]
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "free", summary = "The OpenAPI 3.1 document",
+    responses((status = 200, description = "OpenAPI 3.1")))]
+pub async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "application/json")],
+        state.catalog.openapi.clone(),
+    )
+}
+
+/// Every paid route and its offers, as the x402 v2 manifest.
+#[utoipa::path(get, path = "/x402.json", tag = "free", summary = "The x402 v2 manifest of the paid routes",
+    responses((status = 200, description = "{x402Version: 2, items[{resource, type, accepts, metadata}]}")))]
+pub async fn manifest(State(state): State<AppState>) -> Json<Value> {
+    Json(state.catalog.manifest.clone())
+}
+
+/// The service for a language model to read.
+#[utoipa::path(get, path = "/llms.txt", tag = "free", summary = "The service in plain text for agents",
+    responses((status = 200, description = "text/plain")))]
+pub async fn llms(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        state.catalog.llms.clone(),
+    )
+}
+
+/// What the caller has spent here, by endpoint and token.
+#[utoipa::path(get, path = "/usage", tag = "account", summary = "Your own calls and spending",
+    responses((status = 200, description = "{ok, account, usage[{endpoint, token, calls, amount, lastCall}]}", body = [UsageLine]),
+              (status = 401, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let account = caller.account()?.as_str().to_owned();
+    let lines = state
+        .usage
+        .of_account(account.clone())
+        .await
+        .map_err(|e| e.paid_in(caller.token))?;
+    Ok(reply(&caller, json!({"account": account, "usage": lines})))
+}

@@ -1,0 +1,160 @@
+//! `/storage/paste`: a payer's text snippets under short random ids.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use rand::Rng as _;
+use rusqlite::{OptionalExtension as _, params};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::caller::Caller;
+use crate::error::{ApiError, Body, ErrorBody};
+use crate::routes::{reply, storage_limits::*};
+use crate::store::storage_error;
+use crate::time::{iso, now_ms};
+
+/// The characters of a paste id.
+const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+/// The length of a paste id.
+const ID_LEN: usize = 8;
+
+/// A paste to keep.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasteCreate {
+    /// The text, up to 256 KiB.
+    pub content: String,
+    /// A title, up to 200 bytes.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The language, for highlighting (up to 32 bytes).
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Seconds until it expires (1 s to 30 days); none keeps it.
+    #[serde(default)]
+    pub ttl: Option<u64>,
+}
+
+fn new_id() -> String {
+    let mut rng = rand::rng();
+    (0..ID_LEN)
+        .map(|_| char::from(ID_ALPHABET[rng.random_range(0..ID_ALPHABET.len())]))
+        .collect()
+}
+
+/// Keeps a paste.
+#[utoipa::path(post, path = "/storage/paste", tag = "storage", summary = "Creates a paste",
+    request_body = PasteCreate,
+    responses((status = 200, description = "{ok, id, createdAt, expiresAt}"),
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+              (status = 402, description = "Payment required")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(request): Body<PasteCreate>,
+) -> Result<Json<Value>, ApiError> {
+    let paid = caller.token;
+    let checked = (|| {
+        check_len("content", &request.content, MAX_PASTE_BYTES)?;
+        check_len(
+            "title",
+            request.title.as_deref().unwrap_or(""),
+            MAX_TITLE_BYTES,
+        )?;
+        check_len(
+            "language",
+            request.language.as_deref().unwrap_or(""),
+            MAX_LANGUAGE_BYTES,
+        )?;
+        expiry(request.ttl)
+    })();
+    let expires_at = checked.map_err(|e| e.paid_in(paid))?;
+    let (id, created_at) = state
+        .stores
+        .for_caller(&caller, move |db| {
+            if db.count("x402_pastes")? >= MAX_PASTES {
+                return Err(ApiError::too_large(format!(
+                    "a payer keeps at most {MAX_PASTES} pastes: delete some first"
+                )));
+            }
+            let now = now_ms();
+            // 62^8 ids: a clash is rare, and a clash is tried again rather than overwritten.
+            for _ in 0..8 {
+                let id = new_id();
+                let inserted = db
+                    .connection()
+                    .execute(
+                        "INSERT OR IGNORE INTO x402_pastes (id, content, title, language, created_at, expires_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![id, request.content, request.title, request.language, now, expires_at],
+                    )
+                    .map_err(storage_error)?;
+                if inserted == 1 {
+                    return Ok((id, now));
+                }
+            }
+            Err(ApiError::internal("no free paste id", "eight clashes"))
+        })
+        .await?;
+    Ok(reply(
+        &caller,
+        json!({"id": id, "createdAt": iso(created_at), "expiresAt": expires_at.map(iso)}),
+    ))
+}
+
+/// A paste.
+#[utoipa::path(get, path = "/storage/paste/{id}", tag = "storage", summary = "Reads a paste",
+    params(("id" = String, Path, description = "The paste's id")),
+    responses((status = 200, description = "{ok, id, content, title, language, createdAt, expiresAt}"),
+              (status = 404, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let paid = caller.token;
+    let lookup = id.clone();
+    let found = state
+        .stores
+        .for_caller(&caller, move |db| {
+            db.connection()
+                .query_row(
+                    "SELECT content, title, language, created_at, expires_at FROM x402_pastes WHERE id = ?1",
+                    [lookup],
+                    |row| {
+                        Ok(json!({
+                            "content": row.get::<_, String>(0)?,
+                            "title": row.get::<_, Option<String>>(1)?,
+                            "language": row.get::<_, Option<String>>(2)?,
+                            "createdAt": iso(row.get(3)?),
+                            "expiresAt": row.get::<_, Option<i64>>(4)?.map(iso),
+                        }))
+                    },
+                )
+                .optional()
+                .map_err(storage_error)
+        })
+        .await?;
+    let mut found =
+        found.ok_or_else(|| ApiError::not_found(format!("no paste {id:?}")).paid_in(paid))?;
+    found["id"] = Value::from(id);
+    Ok(reply(&caller, found))
+}
+
+/// Deletes a paste.
+#[utoipa::path(delete, path = "/storage/paste/{id}", tag = "storage", summary = "Deletes a paste",
+    params(("id" = String, Path, description = "The paste's id")),
+    responses((status = 200, description = "{ok, deleted, id}"), (status = 402, description = "Payment required")))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let target = id.clone();
+    let deleted = state
+        .stores
+        .for_caller(&caller, move |db| db.delete("x402_pastes", "id", &target))
+        .await?;
+    Ok(reply(&caller, json!({"deleted": deleted, "id": id})))
+}

@@ -1,0 +1,507 @@
+//! The Stacks utilities: address re-versioning, Clarity and transaction decoding, an account's
+//! profile from the node, and message and SIP-018 signature checks, all on coinslot-stacks.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use coinslot::stacks::address::Principal;
+use coinslot::stacks::message::{
+    sip018_domain, sip018_hash, verify_message, verify_structured_data,
+};
+use coinslot::stacks::transaction::{AnchorMode, Payload, PostConditionMode};
+use coinslot::stacks::{ClarityValue, StacksAddress, Transaction};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::caller::Caller;
+use crate::error::{ApiError, Body, ErrorBody};
+use crate::routes::reply;
+
+/// Address versions: single-signature and multi-signature, on mainnet and testnet.
+const MAINNET_P2PKH: u8 = 22;
+const MAINNET_P2SH: u8 = 20;
+const TESTNET_P2PKH: u8 = 26;
+const TESTNET_P2SH: u8 = 21;
+
+/// The network to re-version an address for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetNetwork {
+    /// `mainnet` or `testnet` (the default).
+    pub target_network: Option<String>,
+}
+
+fn network_name(address: &StacksAddress) -> &'static str {
+    if address.is_mainnet() {
+        "mainnet"
+    } else {
+        "testnet"
+    }
+}
+
+/// The same account on the other network: its key hash under the other network's version.
+#[utoipa::path(get, path = "/stacks/address/{address}", tag = "stacks",
+    summary = "An address (or contract principal) re-versioned for mainnet or testnet",
+    params(("address" = String, Path, description = "A Stacks address or contract principal"), TargetNetwork),
+    responses((status = 200, description = "{ok, original, converted, originalNetwork, targetNetwork}"),
+              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn address(
+    caller: Caller,
+    Path(address): Path<String>,
+    Query(target): Query<TargetNetwork>,
+) -> Result<Json<Value>, ApiError> {
+    let refuse = |e: ApiError| e.paid_in(caller.token);
+    let principal: Principal = address
+        .parse()
+        .map_err(|e| refuse(ApiError::bad_request(format!("address {address:?}: {e}"))))?;
+    let to_mainnet = match target.target_network.as_deref() {
+        None | Some("testnet") => false,
+        Some("mainnet") => true,
+        Some(other) => {
+            return Err(refuse(ApiError::bad_request(format!(
+                "targetNetwork {other:?}: use mainnet or testnet"
+            ))));
+        }
+    };
+    let original = principal.address();
+    let multisig = matches!(original.version, MAINNET_P2SH | TESTNET_P2SH);
+    let version = match (to_mainnet, multisig) {
+        (true, false) => MAINNET_P2PKH,
+        (true, true) => MAINNET_P2SH,
+        (false, false) => TESTNET_P2PKH,
+        (false, true) => TESTNET_P2SH,
+    };
+    let converted = StacksAddress::new(version, original.hash160)
+        .ok_or_else(|| refuse(ApiError::bad_request("address: unknown version")))?;
+    let converted = match &principal {
+        Principal::Standard(_) => Principal::Standard(converted),
+        Principal::Contract(_, name) => Principal::Contract(converted, name.clone()),
+    };
+    Ok(reply(
+        &caller,
+        json!({
+            "original": principal.to_string(),
+            "converted": converted.to_string(),
+            "originalNetwork": network_name(original),
+            "targetNetwork": if to_mainnet { "mainnet" } else { "testnet" },
+        }),
+    ))
+}
+
+/// Hex of a consensus-encoded value or transaction.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HexRequest {
+    /// The bytes in hex, with or without `0x`.
+    pub hex: String,
+}
+
+/// The value as JSON in the shape of stacks.js `cvToJSON`: `{type, value}`, numbers as text,
+/// responses with `success`.
+pub fn clarity_json(value: &ClarityValue) -> Value {
+    match value {
+        ClarityValue::Int(v) => json!({"type": "int", "value": v.to_string()}),
+        ClarityValue::UInt(v) => json!({"type": "uint", "value": v.to_string()}),
+        ClarityValue::Buffer(bytes) => {
+            json!({"type": format!("(buff {})", bytes.len()), "value": format!("0x{}", hex::encode(bytes))})
+        }
+        ClarityValue::Bool(v) => json!({"type": "bool", "value": v}),
+        ClarityValue::Principal(p) => json!({"type": "principal", "value": p.to_string()}),
+        ClarityValue::Ok(inner) => {
+            json!({"type": "(response ok)", "value": clarity_json(inner), "success": true})
+        }
+        ClarityValue::Err(inner) => {
+            json!({"type": "(response err)", "value": clarity_json(inner), "success": false})
+        }
+        ClarityValue::None => json!({"type": "(optional none)", "value": null}),
+        ClarityValue::Some(inner) => {
+            json!({"type": "(optional some)", "value": clarity_json(inner)})
+        }
+        ClarityValue::List(items) => json!({
+            "type": format!("(list {})", items.len()),
+            "value": items.iter().map(clarity_json).collect::<Vec<_>>(),
+        }),
+        ClarityValue::Tuple(fields) => json!({
+            "type": "tuple",
+            "value": fields.iter().map(|(k, v)| (k.clone(), clarity_json(v))).collect::<serde_json::Map<_, _>>(),
+        }),
+        ClarityValue::StringAscii(text) => {
+            json!({"type": format!("(string-ascii {})", text.len()), "value": text})
+        }
+        ClarityValue::StringUtf8(text) => {
+            json!({"type": format!("(string-utf8 {})", text.len()), "value": text})
+        }
+    }
+}
+
+fn type_name(value: &ClarityValue) -> &'static str {
+    match value {
+        ClarityValue::Int(_) => "int",
+        ClarityValue::UInt(_) => "uint",
+        ClarityValue::Buffer(_) => "buffer",
+        ClarityValue::Bool(_) => "bool",
+        ClarityValue::Principal(Principal::Standard(_)) => "principal-standard",
+        ClarityValue::Principal(Principal::Contract(..)) => "principal-contract",
+        ClarityValue::Ok(_) => "response-ok",
+        ClarityValue::Err(_) => "response-err",
+        ClarityValue::None => "optional-none",
+        ClarityValue::Some(_) => "optional-some",
+        ClarityValue::List(_) => "list",
+        ClarityValue::Tuple(_) => "tuple",
+        ClarityValue::StringAscii(_) => "string-ascii",
+        ClarityValue::StringUtf8(_) => "string-utf8",
+    }
+}
+
+/// A consensus-encoded Clarity value, decoded.
+#[utoipa::path(post, path = "/stacks/decode/clarity", tag = "stacks",
+    summary = "A Clarity value decoded from its consensus hex",
+    request_body = HexRequest,
+    responses((status = 200, description = "{ok, hex, type, value, repr}"),
+              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn decode_clarity(
+    caller: Caller,
+    Body(request): Body<HexRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let value = ClarityValue::from_hex(&request.hex).map_err(|e| {
+        ApiError::bad_request(format!("hex: not a Clarity value: {e}")).paid_in(caller.token)
+    })?;
+    Ok(reply(
+        &caller,
+        json!({
+            "hex": format!("0x{}", value.to_hex()),
+            "type": type_name(&value),
+            "value": clarity_json(&value),
+            "repr": value.to_string(),
+        }),
+    ))
+}
+
+/// A raw transaction, decoded; its sender in the transaction's own network.
+#[utoipa::path(post, path = "/stacks/decode/transaction", tag = "stacks",
+    summary = "A raw Stacks transaction decoded (SIP-005)",
+    request_body = HexRequest,
+    responses((status = 200, description = "{ok, txid, txType, sender, nonce, fee, anchorMode, postConditionMode, payload, postConditionCount}"),
+              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn decode_transaction(
+    caller: Caller,
+    Body(request): Body<HexRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let tx = Transaction::from_hex(&request.hex).map_err(|e| {
+        ApiError::bad_request(format!("hex: not a Stacks transaction: {e}")).paid_in(caller.token)
+    })?;
+    let origin = tx.auth.origin();
+    let mainnet = tx.version.is_mainnet();
+    let (tx_type, payload) = match &tx.payload {
+        Payload::TokenTransfer {
+            recipient,
+            amount,
+            memo,
+        } => (
+            "token_transfer",
+            json!({
+                "recipient": recipient.to_string(),
+                "amount": amount.to_string(),
+                "memo": String::from_utf8_lossy(memo).trim_end_matches('\0').to_owned(),
+            }),
+        ),
+        Payload::ContractCall {
+            address,
+            contract_name,
+            function_name,
+            args,
+        } => (
+            "contract_call",
+            json!({
+                "contractAddress": address.to_string(),
+                "contractName": contract_name.as_str(),
+                "functionName": function_name,
+                "functionArgsCount": args.len(),
+                "functionArgs": args.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            }),
+        ),
+        Payload::SmartContract {
+            name,
+            code,
+            clarity_version,
+        } => (
+            if clarity_version.is_some() {
+                "versioned_smart_contract"
+            } else {
+                "smart_contract"
+            },
+            json!({"contractName": name.as_str(), "codeLength": code.len(), "clarityVersion": clarity_version}),
+        ),
+        Payload::PoisonMicroblock(_) => ("poison_microblock", json!({})),
+        Payload::Coinbase(_) | Payload::CoinbaseToAlt(..) => ("coinbase", json!({})),
+        Payload::TenureChange(_) => ("tenure_change", json!({})),
+        Payload::NakamotoCoinbase { .. } => ("nakamoto_coinbase", json!({})),
+    };
+    Ok(reply(
+        &caller,
+        json!({
+            "txid": tx.txid().to_string(),
+            "txType": tx_type,
+            "network": if mainnet { "mainnet" } else { "testnet" },
+            "sender": origin.address(mainnet).to_string(),
+            "sponsored": tx.auth.sponsor().is_some(),
+            "nonce": origin.nonce().to_string(),
+            "fee": origin.fee().to_string(),
+            "anchorMode": match tx.anchor_mode {
+                AnchorMode::OnChainOnly => "on_chain_only",
+                AnchorMode::OffChainOnly => "off_chain_only",
+                AnchorMode::Any => "any",
+            },
+            "postConditionMode": match tx.post_condition_mode {
+                PostConditionMode::Allow => "allow",
+                PostConditionMode::Deny => "deny",
+                PostConditionMode::Originator => "originator",
+            },
+            "payload": payload,
+            "postConditionCount": tx.post_conditions.len(),
+        }),
+    ))
+}
+
+/// An account's balances, nonce and tokens, read from the node and its Hiro API.
+#[utoipa::path(get, path = "/stacks/profile/{address}", tag = "stacks",
+    summary = "An account's STX balance, nonce and tokens (or a BNS name's)",
+    params(("address" = String, Path, description = "A Stacks address, contract principal or BNS name")),
+    responses((status = 200, description = "{ok, profile{input, address, bnsName?, blockHeight, stxBalance, nonce, fungibleTokens, nonFungibleTokens}}"),
+              (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 402, description = "Payment required"),
+              (status = 502, body = ErrorBody, description = "The Stacks node cannot be reached")))]
+pub async fn profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(input): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let profile = state
+        .hiro
+        .profile(&input)
+        .await
+        .map_err(|e| e.paid_in(caller.token))?;
+    Ok(reply(&caller, json!({"profile": profile})))
+}
+
+/// A message signed the Stacks way.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyMessageRequest {
+    /// The message, as UTF-8 text.
+    pub message: String,
+    /// The RSV signature, 65 bytes in hex.
+    pub signature: String,
+    /// The signer's public key, 33 or 65 bytes in hex.
+    pub public_key: String,
+}
+
+fn hex_bytes(field: &str, text: &str) -> Result<Vec<u8>, ApiError> {
+    hex::decode(text.strip_prefix("0x").unwrap_or(text))
+        .map_err(|e| ApiError::bad_request(format!("{field}: not hex: {e}")))
+}
+
+fn signature(text: &str) -> Result<[u8; 65], ApiError> {
+    hex_bytes("signature", text)?
+        .try_into()
+        .map_err(|_| ApiError::bad_request("signature: 65 bytes (RSV) expected"))
+}
+
+fn public_key(text: &str) -> Result<Vec<u8>, ApiError> {
+    let key = hex_bytes("publicKey", text)?;
+    if key.len() == 33 || key.len() == 65 {
+        Ok(key)
+    } else {
+        Err(ApiError::bad_request("publicKey: 33 or 65 bytes expected"))
+    }
+}
+
+/// Whether a Stacks message signature (`"\x17Stacks Signed Message:\n"` prefix, or the legacy
+/// one) is the key's.
+#[utoipa::path(post, path = "/stacks/verify/message", tag = "stacks",
+    summary = "Checks a Stacks signed message (RSV)",
+    request_body = VerifyMessageRequest,
+    responses((status = 200, description = "{ok, valid, message}"),
+              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn verify_message_route(
+    caller: Caller,
+    Body(request): Body<VerifyMessageRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let checked = signature(&request.signature)
+        .and_then(|signature| Ok((signature, public_key(&request.public_key)?)))
+        .map_err(|e| e.paid_in(caller.token))?;
+    let valid = verify_message(request.message.as_bytes(), &checked.0, &checked.1);
+    Ok(reply(
+        &caller,
+        json!({"valid": valid, "message": request.message}),
+    ))
+}
+
+/// A SIP-018 domain.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Sip018Domain {
+    /// The application's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The chain id (1 mainnet, 2147483648 testnet).
+    pub chain_id: u32,
+}
+
+/// Structured data signed under SIP-018.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifySip018Request {
+    /// The RSV signature, 65 bytes in hex.
+    pub signature: String,
+    /// The signer's public key in hex.
+    pub public_key: String,
+    /// The domain.
+    pub domain: Sip018Domain,
+    /// The message: a consensus-encoded Clarity value in hex.
+    pub message: String,
+}
+
+/// Whether a SIP-018 signature is the key's: `sha256("SIP018" ‖ sha256(domain) ‖
+/// sha256(message))`, as the SIP says (the reference service hashes the raw bytes instead).
+#[utoipa::path(post, path = "/stacks/verify/sip018", tag = "stacks",
+    summary = "Checks a SIP-018 structured data signature",
+    request_body = VerifySip018Request,
+    responses((status = 200, description = "{ok, valid, message, structuredDataHash}"),
+              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+pub async fn verify_sip018(
+    caller: Caller,
+    Body(request): Body<VerifySip018Request>,
+) -> Result<Json<Value>, ApiError> {
+    let checked = (|| {
+        let signature = signature(&request.signature)?;
+        let key = public_key(&request.public_key)?;
+        let message = ClarityValue::from_hex(&request.message)
+            .map_err(|e| ApiError::bad_request(format!("message: not a Clarity value: {e}")))?;
+        let domain = &request.domain;
+        let domain = sip018_domain(&domain.name, &domain.version, domain.chain_id)
+            .ok_or_else(|| ApiError::bad_request("domain: name and version must be ASCII"))?;
+        Ok::<_, ApiError>((signature, key, message, domain))
+    })()
+    .map_err(|e| e.paid_in(caller.token))?;
+    let (signature, key, message, domain) = checked;
+    let valid = verify_structured_data(&domain, &message, &signature, &key);
+    Ok(reply(
+        &caller,
+        json!({
+            "valid": valid,
+            "message": message.to_string(),
+            "structuredDataHash": format!("0x{}", hex::encode(sip018_hash(&domain, &message))),
+        }),
+    ))
+}
+
+/// The node's and Hiro API's answers a profile is made of.
+#[derive(Debug, Clone)]
+pub struct Hiro {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Hiro {
+    /// The API at `base` (a node with the Hiro API, as `STACKS_NODE_URL`).
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(15))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Result<Option<Value>, ApiError> {
+        let unreachable = |e: reqwest::Error| {
+            tracing::warn!(error = %e, "the Stacks node did not answer");
+            ApiError::new(StatusCode::BAD_GATEWAY, "the Stacks node cannot be reached")
+        };
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let response = response.error_for_status().map_err(unreachable)?;
+        response.json().await.map(Some).map_err(unreachable)
+    }
+
+    async fn profile(&self, input: &str) -> Result<Value, ApiError> {
+        let (principal, bns_name) = match input.parse::<Principal>() {
+            Ok(principal) => (principal, None),
+            Err(_) if is_bns_name(input) => {
+                let found = self.get(&format!("/v1/names/{input}")).await?;
+                let address = found
+                    .as_ref()
+                    .and_then(|name| name["address"].as_str())
+                    .and_then(|address| address.parse::<Principal>().ok())
+                    .ok_or_else(|| ApiError::not_found(format!("no BNS name {input:?}")))?;
+                (address, Some(input.to_owned()))
+            }
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "{input:?} is neither a Stacks address nor a BNS name: {e}"
+                )));
+            }
+        };
+        let address = principal.to_string();
+        let missing = || {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "the Stacks node answered without the account",
+            )
+        };
+        let balances = self
+            .get(&format!("/extended/v1/address/{address}/balances"))
+            .await?
+            .ok_or_else(missing)?;
+        let nonces = self
+            .get(&format!("/extended/v1/address/{address}/nonces"))
+            .await?;
+        let info = self.get("/v2/info").await?;
+        let tokens = |field: &str, value: &str| -> Vec<Value> {
+            balances[field]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(id, entry)| json!({"contractId": id, value: entry[value].clone()}))
+                .collect()
+        };
+        Ok(json!({
+            "input": input,
+            "address": address,
+            "bnsName": bns_name,
+            "blockHeight": info.as_ref().map(|i| i["stacks_tip_height"].clone()),
+            "stxBalance": {
+                "balance": balances["stx"]["balance"].clone(),
+                "locked": balances["stx"]["locked"].clone(),
+                "unlockHeight": balances["stx"]["burnchain_unlock_height"].clone(),
+            },
+            "nonce": nonces.as_ref().map(|n| n["possible_next_nonce"].clone()),
+            "fungibleTokens": tokens("fungible_tokens", "balance"),
+            "nonFungibleTokens": tokens("non_fungible_tokens", "count"),
+        }))
+    }
+}
+
+/// `name.namespace`, lower-case letters, digits, `-` and `_`, at most 48 characters.
+fn is_bns_name(input: &str) -> bool {
+    let Some((name, namespace)) = input.split_once('.') else {
+        return false;
+    };
+    let part = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    input.len() <= 48 && part(name) && part(namespace)
+}

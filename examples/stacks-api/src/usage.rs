@@ -1,0 +1,165 @@
+//! [`UsageRecord`]: every paid call that was served (account, endpoint, token, amount, time),
+//! in `DATA_DIR/usage.sqlite`.
+//!
+//! A call is recorded only once its payment settled: [`mark`] runs inside the paywall and notes
+//! who called what in the response, [`record`] runs outside it and writes the note down only if
+//! the answer that left the paywall is still a success (a failed settlement turns it into 402).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::time::iso;
+
+/// The record of paid calls.
+#[derive(Debug, Clone)]
+pub struct UsageRecord {
+    connection: Arc<Mutex<Connection>>,
+}
+
+/// One served call, as [`mark`] notes it for [`record`].
+#[derive(Debug, Clone)]
+pub struct Billed {
+    account: Option<String>,
+    endpoint: String,
+    token: &'static str,
+    amount: i64,
+}
+
+/// What a payer has spent on one endpoint in one token.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageLine {
+    /// `METHOD /path` as routed.
+    pub endpoint: String,
+    /// The token (`STX`, `sBTC`, `USDCx`, `USDC`, `API_KEY`).
+    pub token: String,
+    /// Calls.
+    pub calls: u64,
+    /// Their total, in atomic units of the token.
+    pub amount: String,
+    /// The last call, RFC 3339.
+    pub last_call: String,
+}
+
+impl UsageRecord {
+    /// The record at `path`, created if missing.
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let connection = Connection::open(path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE IF NOT EXISTS usage (
+                 account TEXT,
+                 endpoint TEXT NOT NULL,
+                 token TEXT NOT NULL,
+                 amount INTEGER NOT NULL,
+                 at INTEGER NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS usage_by_account ON usage (account, at);
+             CREATE INDEX IF NOT EXISTS usage_by_time ON usage (at);",
+        )?;
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let connection = connection
+                .lock()
+                .map_err(|_| ApiError::internal("the usage record failed", "poisoned lock"))?;
+            work(&connection).map_err(|e| ApiError::internal("the usage record failed", e))
+        })
+        .await
+        .map_err(|e| ApiError::internal("the usage record failed", e))?
+    }
+
+    async fn add(&self, billed: Billed) -> Result<(), ApiError> {
+        let at = crate::time::now_ms();
+        self.blocking(move |c| {
+            c.execute(
+                "INSERT INTO usage (account, endpoint, token, amount, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![billed.account, billed.endpoint, billed.token, billed.amount, at],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    /// What `account` has spent, by endpoint and token.
+    pub async fn of_account(&self, account: String) -> Result<Vec<UsageLine>, ApiError> {
+        self.blocking(move |c| {
+            let mut statement = c.prepare(
+                "SELECT endpoint, token, count(*), sum(amount), max(at) FROM usage
+                 WHERE account = ?1 GROUP BY endpoint, token ORDER BY endpoint, token",
+            )?;
+            let lines = statement.query_map([account], |row| {
+                Ok(UsageLine {
+                    endpoint: row.get(0)?,
+                    token: row.get(1)?,
+                    calls: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                    amount: row.get::<_, i64>(3)?.to_string(),
+                    last_call: iso(row.get(4)?),
+                })
+            })?;
+            lines.collect()
+        })
+        .await
+    }
+}
+
+/// Inside the paywall: notes the caller of a successful call in its response.
+pub async fn mark(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let caller = Caller::of_request(&parts.extensions, &state);
+    let endpoint = format!(
+        "{} {}",
+        parts.method,
+        matched
+            .as_ref()
+            .map_or(parts.uri.path(), MatchedPath::as_str)
+    );
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(caller) = caller
+        && response.status().as_u16() < 400
+    {
+        response.extensions_mut().insert(Billed {
+            account: caller.account.map(|a| a.as_str().to_owned()),
+            endpoint,
+            token: caller.token.as_str(),
+            amount: caller.amount.parse().unwrap_or(i64::MAX),
+        });
+    }
+    response
+}
+
+/// Outside the paywall: writes down the calls whose answers left as successes.
+pub async fn record(State(usage): State<UsageRecord>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if response.status().as_u16() < 400
+        && let Some(billed) = response.extensions_mut().remove::<Billed>()
+        && let Err(error) = usage.add(billed).await
+    {
+        // The call was paid and served; losing its line is ours to log, not the client's.
+        tracing::error!(error = %error.message, "a paid call was not recorded");
+    }
+    response
+}

@@ -1,0 +1,637 @@
+//! The Stacks API as its users meet it: the binary, configured by environment, with its
+//! in-process facilitator on the Stacks devnet, called by our paying client.
+
+use coinslot::reqwest::{AssetLimit, Limits, Payer, PayingClient, SpendingPolicy};
+use coinslot::stacks::PrivateKey;
+use coinslot::stacks::exact::{ExactStacksClient, Sip010Token, StacksAsset};
+use coinslot::stacks::network::StacksNetwork;
+use coinslot::stacks::node::StacksNode;
+use coinslot::stacks::{ClarityValue, message};
+use coinslot::{PaymentRequired, SchemeClient as _};
+use coinslot_testkit::ServiceProcess;
+use coinslot_testkit::stacks::{Funds, StacksDevnet};
+use serde_json::{Value, json};
+
+const NETWORK: StacksNetwork = StacksNetwork::Testnet;
+
+fn key(name: &str) -> PrivateKey {
+    use sha2::Digest as _;
+    PrivateKey::from_bytes(&sha2::Sha256::digest(name.as_bytes()).into()).unwrap()
+}
+
+fn address(key: &PrivateKey) -> String {
+    key.address(false).to_string()
+}
+
+/// The devnet, a funded payer per name, and the service on it.
+struct Setup {
+    devnet: StacksDevnet,
+    server: ServiceProcess,
+    payee: String,
+    data: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn start(payers: &[&str], env: &[(&str, &str)]) -> Self {
+        let devnet = StacksDevnet::start_testnet().await.unwrap();
+        for name in payers {
+            let funds = Funds {
+                stx: 10_000_000,
+                sbtc: 10_000,
+                usdcx: 1_000_000,
+            };
+            devnet.fund(&address(&key(name)), funds).await.unwrap();
+        }
+        let payee = address(&key("stacks-api payee"));
+        let data = tempfile::tempdir().unwrap();
+        let mut vars = vec![
+            ("PORT", "0".to_owned()),
+            ("STACKS_PAYEE_ADDRESS", payee.clone()),
+            ("STACKS_NODE_URL", devnet.url().to_owned()),
+            ("DATA_DIR", data.path().display().to_string()),
+        ];
+        vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let server = ServiceProcess::start(
+            env!("CARGO_BIN_EXE_stacks-api"),
+            &vars,
+            "Server listening",
+            true,
+        )
+        .unwrap();
+        Self {
+            devnet,
+            server,
+            payee,
+            data,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    /// A client paying as `name`, in `token` only (`STX`, `sBTC`, `USDCx`).
+    fn client(&self, name: &str, token: &str) -> PayingClient {
+        let asset = match token {
+            "STX" => StacksAsset::Stx,
+            "sBTC" => StacksAsset::Sip010(Sip010Token::sbtc_testnet()),
+            _ => StacksAsset::Sip010(Sip010Token::usdcx_testnet()),
+        };
+        let limits = Limits {
+            per_request: "0.01",
+            budget: "1",
+        };
+        let limit =
+            AssetLimit::new(NETWORK.caip2(), asset.offer_id(), asset.decimals(), limits).unwrap();
+        let wallet = ExactStacksClient::new(key(name), NETWORK)
+            .with_node(StacksNode::new(self.devnet.url()));
+        PayingClient::new(
+            reqwest::Client::new(),
+            Payer::builder()
+                .with_wallet(wallet)
+                .with_policy(SpendingPolicy::new().allow(limit))
+                .build(),
+        )
+    }
+
+    /// `stacks-api credit <key> <credits>` on this service's data.
+    fn credit(&self, api_key: &str, credits: u64) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_stacks-api"))
+            .args(["credit", api_key, &credits.to_string()])
+            .env("DATA_DIR", self.data.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+}
+
+async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.bytes().await.unwrap();
+    let value = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| panic!("{status}: not JSON: {}", String::from_utf8_lossy(&body)));
+    (status, value)
+}
+
+/// Calls `method path` with `body` through `client`, and expects a paid success.
+async fn paid(
+    client: &PayingClient,
+    setup: &Setup,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let url = setup.url(path);
+    let request = match method {
+        "GET" => client.get(&url),
+        "POST" => client.post(&url).json(&body.unwrap_or(json!({}))),
+        _ => client.request(reqwest::Method::DELETE, &url),
+    };
+    let response = client.send(request).await.unwrap();
+    assert!(
+        response.headers().contains_key("payment-response"),
+        "{method} {path}: no receipt"
+    );
+    let (status, value) = json_of(response).await;
+    assert_eq!(status, 200, "{method} {path}: {value}");
+    assert_eq!(value["ok"], true, "{method} {path}: {value}");
+    value
+}
+
+#[tokio::test]
+async fn every_paid_endpoint_answers_for_its_stx_and_the_payee_gets_exactly_the_prices() {
+    let setup = Setup::start(&["alice"], &[]).await;
+    let http = reqwest::Client::new();
+
+    // Unpaid: a 402 offering the three tokens at the standard price.
+    let response = http
+        .post(setup.url("/hashing/sha256"))
+        .json(&json!({"data": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 402);
+    let required: PaymentRequired =
+        coinslot::header::decode(response.headers()["payment-required"].as_bytes()).unwrap();
+    let offered: Vec<(String, String)> = required
+        .accepts
+        .iter()
+        .map(|o| (o.asset.clone(), o.amount.to_string()))
+        .collect();
+    assert_eq!(offered.len(), 3, "{offered:?}");
+    assert_eq!(offered[0], ("STX".to_owned(), "1000".to_owned()));
+    assert_eq!(offered[1].1, "1", "sBTC: half a satoshi rounds up to one");
+    assert_eq!(offered[2].1, "500", "USDCx: $0.0005");
+
+    let alice = setup.client("alice", "STX");
+    let before = setup.devnet.balances(&setup.payee).await.unwrap().stx;
+    let mut calls = 0u128;
+    let mut call = async |method: &str, path: &str, body: Option<Value>| {
+        calls += 1;
+        let answer = paid(&alice, &setup, method, path, body).await;
+        assert_eq!(answer["tokenType"], "STX", "{path}: {answer}");
+        answer
+    };
+
+    // Hashing: SHA-512/256 is NIST's, not SHA-512 cut short.
+    let hashed = call(
+        "POST",
+        "/hashing/sha512-256",
+        Some(json!({"data": "hello world"})),
+    )
+    .await;
+    assert_eq!(
+        hashed["hash"],
+        "0x0ac561fac838104e3f2e4ad107b4bee3e938bf15f2b15f009ccccd61a913f017"
+    );
+    assert_eq!(hashed["inputLength"], 11);
+    for (path, data) in [
+        ("/hashing/sha256", "0x616263"),
+        ("/hashing/sha512", "abc"),
+        ("/hashing/keccak256", ""),
+        ("/hashing/hash160", "abc"),
+        ("/hashing/ripemd160", "abc"),
+    ] {
+        let answer = call(
+            "POST",
+            path,
+            Some(json!({"data": data, "encoding": "base64"})),
+        )
+        .await;
+        assert_eq!(answer["encoding"], "base64");
+    }
+
+    // Stacks utilities.
+    let alice_address = address(&key("alice"));
+    let converted = call(
+        "GET",
+        &format!("/stacks/address/{alice_address}?targetNetwork=mainnet"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        converted["converted"],
+        key("alice").address(true).to_string()
+    );
+    let tuple = ClarityValue::tuple([("a", ClarityValue::UInt(7))]).unwrap();
+    let decoded = call(
+        "POST",
+        "/stacks/decode/clarity",
+        Some(json!({"hex": tuple.to_hex()})),
+    )
+    .await;
+    assert_eq!(decoded["repr"], "(tuple (a u7))");
+    assert_eq!(
+        decoded["value"]["value"]["a"],
+        json!({"type": "uint", "value": "7"})
+    );
+    let offer = &required.accepts[0];
+    let payment = ExactStacksClient::new(key("alice"), NETWORK)
+        .with_node(StacksNode::new(setup.devnet.url()))
+        .create_payment_payload(offer, None)
+        .await
+        .unwrap();
+    let raw = payment.payload["transaction"].as_str().unwrap().to_owned();
+    let decoded = call(
+        "POST",
+        "/stacks/decode/transaction",
+        Some(json!({"hex": raw})),
+    )
+    .await;
+    assert_eq!(decoded["txType"], "token_transfer");
+    assert_eq!(decoded["sender"], alice_address);
+    assert_eq!(decoded["payload"]["recipient"], setup.payee);
+    assert_eq!(decoded["payload"]["amount"], "1000");
+    let profile = call("GET", &format!("/stacks/profile/{alice_address}"), None).await;
+    assert_eq!(profile["profile"]["address"], alice_address);
+    assert_eq!(
+        profile["profile"]["fungibleTokens"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "{profile}"
+    );
+    assert!(
+        profile["profile"]["nonce"].as_u64().unwrap() >= 1,
+        "{profile}"
+    );
+    let signature = message::sign_message(&key("alice"), b"hello coinslot").unwrap();
+    let verified = call(
+        "POST",
+        "/stacks/verify/message",
+        Some(json!({
+            "message": "hello coinslot",
+            "signature": hex::encode(signature),
+            "publicKey": hex::encode(key("alice").public_key()),
+        })),
+    )
+    .await;
+    assert_eq!(verified["valid"], true);
+    // SIP-018's vector (stacks.md §4.1), which the reference service fails.
+    let verified = call(
+        "POST",
+        "/stacks/verify/sip018",
+        Some(json!({
+            "signature": "8b94e45701d857c9f1d1d70e8b2ca076045dae4920fb0160be0642a68cd78de072ab527b5c5277a593baeb2a8b657c216b99f7abb5d14af35b4bf12ba6460ba401",
+            "publicKey": "0390a5cac7c33fda49f70bc1b0866fa0ba7a9440d9de647fecb8132ceb76a94dfa",
+            "domain": {"name": "Test App", "version": "1.0.0", "chainId": 1},
+            "message": ClarityValue::StringAscii("Hello World".into()).to_hex(),
+        })),
+    )
+    .await;
+    assert_eq!(verified["valid"], true, "{verified}");
+    assert_eq!(
+        verified["structuredDataHash"],
+        "0x1bfdab6d4158313ce34073fbb8d6b0fc32c154d439def12247a0f44bb2225259"
+    );
+
+    // Storage.
+    let set = call(
+        "POST",
+        "/storage/kv",
+        Some(json!({"key": "greeting", "value": "hi", "metadata": {"lang": "en"}})),
+    )
+    .await;
+    assert_eq!(set["created"], true);
+    let read = call("GET", "/storage/kv/greeting", None).await;
+    assert_eq!(
+        (read["value"].clone(), read["metadata"]["lang"].clone()),
+        (json!("hi"), json!("en"))
+    );
+    let listed = call("GET", "/storage/kv?prefix=gree&limit=10", None).await;
+    assert_eq!(listed["count"], 1);
+    let deleted = call("DELETE", "/storage/kv/greeting", None).await;
+    assert_eq!(deleted["deleted"], true);
+    let pasted = call(
+        "POST",
+        "/storage/paste",
+        Some(json!({"content": "fn main() {}", "language": "rust"})),
+    )
+    .await;
+    let id = pasted["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 8);
+    let read = call("GET", &format!("/storage/paste/{id}"), None).await;
+    assert_eq!(read["content"], "fn main() {}");
+    let deleted = call("DELETE", &format!("/storage/paste/{id}"), None).await;
+    assert_eq!(deleted["deleted"], true);
+
+    // The payer's own usage: every call before this one, each at 1000 µSTX.
+    let usage = call("GET", "/usage", None).await;
+    let lines = usage["usage"].as_array().unwrap();
+    let recorded: u64 = lines.iter().map(|l| l["calls"].as_u64().unwrap()).sum();
+    assert_eq!(u128::from(recorded), calls - 1, "{usage}");
+    assert!(lines.iter().all(|l| l["token"] == "STX"));
+
+    let after = setup.devnet.balances(&setup.payee).await.unwrap().stx;
+    assert_eq!(after - before, calls * 1000, "{calls} calls at 0.001 STX");
+    assert_eq!(calls, 20, "every paid route once");
+}
+
+#[tokio::test]
+async fn sbtc_and_usdcx_pay_their_equivalents() {
+    let setup = Setup::start(&["bob"], &[]).await;
+    let before = setup.devnet.balances(&setup.payee).await.unwrap();
+    for token in ["sBTC", "USDCx"] {
+        let client = setup.client("bob", token);
+        let answer = paid(
+            &client,
+            &setup,
+            "POST",
+            "/hashing/keccak256",
+            Some(json!({"data": "abc"})),
+        )
+        .await;
+        assert_eq!(answer["tokenType"], token);
+    }
+    let answer = paid(
+        &setup.client("bob", "sBTC"),
+        &setup,
+        "POST",
+        "/storage/kv",
+        Some(json!({"key": "k", "value": "v"})),
+    )
+    .await;
+    assert_eq!(answer["tokenType"], "sBTC");
+    let after = setup.devnet.balances(&setup.payee).await.unwrap();
+    assert_eq!(
+        (
+            after.sbtc - before.sbtc,
+            after.usdcx - before.usdcx,
+            after.stx - before.stx
+        ),
+        (2, 500, 0)
+    );
+}
+
+#[tokio::test]
+async fn each_account_sees_only_its_own_data() {
+    let setup = Setup::start(&["carol", "dave"], &[]).await;
+    setup.credit("erin-key", 10);
+    let (carol, dave) = (setup.client("carol", "STX"), setup.client("dave", "STX"));
+    for (client, value) in [(&carol, "carol's"), (&dave, "dave's")] {
+        paid(
+            client,
+            &setup,
+            "POST",
+            "/storage/kv",
+            Some(json!({"key": "same", "value": value})),
+        )
+        .await;
+    }
+    let http = reqwest::Client::new();
+    let with_key =
+        |request: reqwest::RequestBuilder| request.header("x-api-key", "erin-key").send();
+    let (status, erin) = json_of(
+        with_key(http.get(setup.url("/storage/kv/same")))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, erin["tokenType"].clone()),
+        (404, json!("API_KEY")),
+        "{erin}"
+    );
+    let (status, _) = json_of(
+        with_key(
+            http.post(setup.url("/storage/kv"))
+                .json(&json!({"key": "same", "value": "erin's"})),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (client, value) in [(&carol, "carol's"), (&dave, "dave's")] {
+        let read = paid(client, &setup, "GET", "/storage/kv/same", None).await;
+        assert_eq!(read["value"], value);
+        let listed = paid(client, &setup, "GET", "/storage/kv", None).await;
+        assert_eq!(listed["count"], 1, "{listed}");
+    }
+    let (_, erin) = json_of(
+        with_key(http.get(setup.url("/storage/kv/same")))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(erin["value"], "erin's");
+    // One database file per account, named by it.
+    let mut files: Vec<String> = std::fs::read_dir(setup.data.path().join("payers"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".sqlite"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f == &format!("stx-{}.sqlite", address(&key("carol"))))
+    );
+}
+
+#[tokio::test]
+async fn api_keys_free_calls_limits_and_bad_input_are_clear_answers() {
+    let setup = Setup::start(&[], &[("FREE_CALLS_PER_DAY", "2")]).await;
+    setup.credit("frank-key", 100);
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| http.post(setup.url(path)).json(&body);
+    let keyed = |request: reqwest::RequestBuilder| request.header("x-api-key", "frank-key");
+
+    // The free tier covers two stateless calls a day; storage is never free.
+    for _ in 0..2 {
+        let (status, body) = json_of(
+            post("/hashing/sha256", json!({"data": "x"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((status, body["tokenType"].clone()), (200, json!("FREE")));
+    }
+    let third = post("/hashing/sha256", json!({"data": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(third.status(), 402);
+    let storage = post("/storage/kv", json!({"key": "k", "value": "v"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(storage.status(), 402);
+
+    // An unknown key is refused; a known one is charged and served.
+    let (status, _) = json_of(
+        post("/hashing/sha256", json!({"data": "x"}))
+            .header("x-api-key", "nobody")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Bad input: each a 4xx in the service's shape, naming what is wrong.
+    let long_key = "k".repeat(257);
+    let big_value = "v".repeat(64 * 1024 + 1);
+    let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
+        (
+            keyed(
+                http.post(setup.url("/hashing/sha256"))
+                    .body("{not json")
+                    .header("content-type", "application/json"),
+            ),
+            400,
+            "",
+        ),
+        (
+            keyed(post("/hashing/sha256", json!({"data": "0xzz"}))),
+            400,
+            "not hex",
+        ),
+        (
+            keyed(post(
+                "/hashing/sha256",
+                json!({"data": "a", "encoding": "base58"}),
+            )),
+            400,
+            "encoding",
+        ),
+        (
+            keyed(post("/stacks/decode/clarity", json!({"hex": "0xff"}))),
+            400,
+            "not a Clarity value",
+        ),
+        (
+            keyed(post("/stacks/decode/transaction", json!({"hex": "00"}))),
+            400,
+            "not a Stacks transaction",
+        ),
+        (
+            keyed(http.get(setup.url("/stacks/address/not-an-address"))),
+            400,
+            "address",
+        ),
+        (
+            keyed(post(
+                "/stacks/verify/message",
+                json!({"message": "m", "signature": "00", "publicKey": "02"}),
+            )),
+            400,
+            "65 bytes",
+        ),
+        (
+            keyed(post("/storage/kv", json!({"key": long_key, "value": "v"}))),
+            413,
+            "at most 256",
+        ),
+        (
+            keyed(post("/storage/kv", json!({"key": "k", "value": big_value}))),
+            413,
+            "at most 65536",
+        ),
+        (
+            keyed(post(
+                "/storage/kv",
+                json!({"key": "k", "value": "v", "ttl": 0}),
+            )),
+            400,
+            "ttl",
+        ),
+        (
+            keyed(post("/storage/kv", json!({"key": "", "value": "v"}))),
+            400,
+            "key",
+        ),
+        (
+            keyed(http.get(setup.url("/storage/kv/missing"))),
+            404,
+            "no key",
+        ),
+        (
+            keyed(http.get(setup.url("/storage/kv?limit=5000"))),
+            400,
+            "limit",
+        ),
+        (
+            keyed(http.get(setup.url("/storage/paste/nothere"))),
+            404,
+            "no paste",
+        ),
+    ];
+    for (request, expected, says) in cases {
+        let (status, body) = json_of(request.send().await.unwrap()).await;
+        assert_eq!(status, expected, "{body}");
+        assert_eq!(body["ok"], false, "{body}");
+        assert_eq!(body["tokenType"], "API_KEY", "{body}");
+        assert!(body["error"].as_str().unwrap().contains(says), "{body}");
+    }
+
+    // A value kept for a second is gone after it.
+    let (status, _) = json_of(
+        keyed(post(
+            "/storage/kv",
+            json!({"key": "brief", "value": "v", "ttl": 1}),
+        ))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = json_of(
+        keyed(http.get(setup.url("/storage/kv/brief")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _) = json_of(
+        keyed(http.get(setup.url("/storage/kv/brief")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_free_documents_describe_every_paid_route() {
+    let setup = Setup::start(&[], &[]).await;
+    let get = |path: &str| reqwest::get(setup.url(path));
+    let (_, openapi) = json_of(get("/openapi.json").await.unwrap()).await;
+    assert!(
+        openapi["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        openapi["openapi"]
+    );
+    let (_, manifest) = json_of(get("/x402.json").await.unwrap()).await;
+    assert_eq!(manifest["x402Version"], 2);
+    let items = manifest["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    let paths = openapi["paths"].as_object().unwrap();
+    for item in items {
+        let resource = item["resource"].as_str().unwrap();
+        let path = resource.strip_prefix(setup.server.url()).unwrap();
+        let method = item["metadata"]["method"]
+            .as_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(paths[path][&method].is_object(), "{path} {method}");
+        assert_eq!(item["accepts"].as_array().unwrap().len(), 3);
+    }
+    let llms = get("/llms.txt").await.unwrap().text().await.unwrap();
+    assert!(llms.contains("POST /hashing/sha512-256"), "{llms}");
+    let (status, index) = json_of(get("/").await.unwrap()).await;
+    assert_eq!((status, index["paidEndpoints"].clone()), (200, json!(20)));
+    assert_eq!(
+        index["tokens"],
+        json!({"STX": "1000", "sBTC": "1", "USDCx": "500"})
+    );
+    let (status, health) = json_of(get("/health").await.unwrap()).await;
+    assert_eq!((status, health), (200, json!({"status": "ok"})));
+}
