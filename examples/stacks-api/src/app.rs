@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 use crate::config::{Config, FacilitatorChoice};
 use crate::pricing::{Pricing, STANDARD_USTX};
-use crate::routes::{self, hashing, kv, paste, stacks};
+use crate::routes::{self, hashing, kv, locks, paste, queue, sql, stacks};
 use crate::store::PayerStores;
 use crate::usage::{self, UsageRecord};
 
@@ -101,6 +101,19 @@ fn paid_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kv::get, kv::delete))
         .routes(routes!(paste::create))
         .routes(routes!(paste::get, paste::delete))
+        .routes(routes!(sql::query))
+        .routes(routes!(sql::execute))
+        .routes(routes!(sql::schema))
+        .routes(routes!(locks::lock))
+        .routes(routes!(locks::unlock))
+        .routes(routes!(locks::extend))
+        .routes(routes!(locks::status))
+        .routes(routes!(locks::list))
+        .routes(routes!(queue::push))
+        .routes(routes!(queue::pop))
+        .routes(routes!(queue::peek))
+        .routes(routes!(queue::status))
+        .routes(routes!(queue::clear))
         .routes(routes!(routes::usage))
 }
 

@@ -21,6 +21,7 @@ pub mod config;
 pub mod error;
 pub mod pricing;
 pub mod routes;
+pub mod sandbox;
 pub mod store;
 pub mod time;
 pub mod usage;

@@ -25,6 +25,20 @@ CREATE TABLE IF NOT EXISTS x402_kv (
     updated_at INTEGER NOT NULL,
     expires_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS x402_locks (
+    name TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS x402_jobs (
+    id INTEGER PRIMARY KEY,
+    queue TEXT NOT NULL,
+    data TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS x402_jobs_order ON x402_jobs (queue, priority DESC, id);
 CREATE TABLE IF NOT EXISTS x402_pastes (
     id TEXT PRIMARY KEY,
     content TEXT NOT NULL,
@@ -106,7 +120,7 @@ impl PayerDb {
     /// Deletes what has expired: answers never show it, and it takes no room.
     fn sweep(&self) -> Result<(), ApiError> {
         let now = now_ms();
-        for table in ["x402_kv", "x402_pastes"] {
+        for table in ["x402_kv", "x402_pastes", "x402_locks"] {
             self.connection
                 .execute(
                     &format!(

@@ -316,6 +316,57 @@ async fn every_paid_endpoint_answers_for_its_stx_and_the_payee_gets_exactly_the_
     let deleted = call("DELETE", &format!("/storage/paste/{id}"), None).await;
     assert_eq!(deleted["deleted"], true);
 
+    let executed = call(
+        "POST",
+        "/storage/db/execute",
+        Some(json!({"query": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"})),
+    )
+    .await;
+    assert_eq!(executed["success"], true);
+    let queried = call(
+        "POST",
+        "/storage/db/query",
+        Some(json!({"query": "SELECT ?1 + 1 AS two", "params": [1]})),
+    )
+    .await;
+    assert_eq!(queried["rows"], json!([[2]]));
+    let schema = call("GET", "/storage/db/schema", None).await;
+    assert_eq!(schema["tables"][0]["name"], "notes", "{schema}");
+    let locked = call("POST", "/storage/sync/lock", Some(json!({"name": "job"}))).await;
+    let token = locked["token"].as_str().unwrap().to_owned();
+    let status = call("GET", "/storage/sync/status/job", None).await;
+    assert_eq!(status["locked"], true);
+    let listed = call("GET", "/storage/sync/list", None).await;
+    assert_eq!(listed["count"], 1);
+    let extended = call(
+        "POST",
+        "/storage/sync/extend",
+        Some(json!({"name": "job", "token": token, "ttl": 120})),
+    )
+    .await;
+    assert_eq!(extended["extended"], true);
+    let unlocked = call(
+        "POST",
+        "/storage/sync/unlock",
+        Some(json!({"name": "job", "token": token})),
+    )
+    .await;
+    assert_eq!(unlocked["released"], true);
+    call(
+        "POST",
+        "/storage/queue/push",
+        Some(json!({"name": "q", "items": [1, 2]})),
+    )
+    .await;
+    let peeked = call("GET", "/storage/queue/peek?name=q&count=2", None).await;
+    assert_eq!(peeked["count"], 2);
+    let popped = call("POST", "/storage/queue/pop", Some(json!({"name": "q"}))).await;
+    assert_eq!(popped["items"][0]["data"], 1);
+    let status = call("GET", "/storage/queue/status?name=q", None).await;
+    assert_eq!(status["pending"], 1);
+    let cleared = call("POST", "/storage/queue/clear", Some(json!({"name": "q"}))).await;
+    assert_eq!(cleared["cleared"], 1);
+
     // The payer's own usage: every call before this one, each at 1000 µSTX.
     let usage = call("GET", "/usage", None).await;
     let lines = usage["usage"].as_array().unwrap();
@@ -325,7 +376,7 @@ async fn every_paid_endpoint_answers_for_its_stx_and_the_payee_gets_exactly_the_
 
     let after = setup.devnet.balances(&setup.payee).await.unwrap().stx;
     assert_eq!(after - before, calls * 1000, "{calls} calls at 0.001 STX");
-    assert_eq!(calls, 20, "every paid route once");
+    assert_eq!(calls, 33, "every paid route once");
 }
 
 #[tokio::test]
@@ -612,7 +663,7 @@ async fn the_free_documents_describe_every_paid_route() {
     let (_, manifest) = json_of(get("/x402.json").await.unwrap()).await;
     assert_eq!(manifest["x402Version"], 2);
     let items = manifest["items"].as_array().unwrap();
-    assert_eq!(items.len(), 20);
+    assert_eq!(items.len(), 33);
     let paths = openapi["paths"].as_object().unwrap();
     for item in items {
         let resource = item["resource"].as_str().unwrap();
@@ -627,11 +678,237 @@ async fn the_free_documents_describe_every_paid_route() {
     let llms = get("/llms.txt").await.unwrap().text().await.unwrap();
     assert!(llms.contains("POST /hashing/sha512-256"), "{llms}");
     let (status, index) = json_of(get("/").await.unwrap()).await;
-    assert_eq!((status, index["paidEndpoints"].clone()), (200, json!(20)));
+    assert_eq!((status, index["paidEndpoints"].clone()), (200, json!(33)));
     assert_eq!(
         index["tokens"],
         json!({"STX": "1000", "sBTC": "1", "USDCx": "500"})
     );
     let (status, health) = json_of(get("/health").await.unwrap()).await;
     assert_eq!((status, health), (200, json!({"status": "ok"})));
+}
+
+/// A caller with an API key, for the tests of what the storage does rather than how it is paid.
+async fn keyed_call(
+    setup: &Setup,
+    api_key: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let http = reqwest::Client::new();
+    let request = match method {
+        "GET" => http.get(setup.url(path)),
+        _ => http.post(setup.url(path)).json(&body),
+    };
+    json_of(request.header("x-api-key", api_key).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn payer_sql_runs_in_a_sandbox_that_keeps_the_service_answering() {
+    let setup = Setup::start(&[], &[]).await;
+    setup.credit("gina-key", 1000);
+    setup.credit("hank-key", 1000);
+    let sql = |key: &'static str, path: &'static str, query: &str| {
+        keyed_call(&setup, key, "POST", path, json!({"query": query}))
+    };
+    let (status, _) = sql(
+        "gina-key",
+        "/storage/db/execute",
+        "CREATE TABLE notes (body TEXT)",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = keyed_call(
+        &setup,
+        "gina-key",
+        "POST",
+        "/storage/db/execute",
+        json!({"query": "INSERT INTO notes VALUES (?1)", "params": ["mine"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, rows) = sql("gina-key", "/storage/db/query", "SELECT body FROM notes").await;
+    assert_eq!(rows["rows"], json!([["mine"]]));
+    // Another account, the same table name: not there.
+    let (status, body) = sql("hank-key", "/storage/db/query", "SELECT body FROM notes").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("no such table"),
+        "{body}"
+    );
+    let (_, schema) = keyed_call(&setup, "hank-key", "GET", "/storage/db/schema", json!({})).await;
+    assert_eq!(schema["tables"], json!([]));
+
+    let escapes: [(&str, &str, u16); 13] = [
+        (
+            "/storage/db/execute",
+            "CREATE TABLE leak AS SELECT sql FROM sqlite_master",
+            403,
+        ),
+        (
+            "/storage/db/execute",
+            "ATTACH DATABASE 'other.sqlite' AS other",
+            403,
+        ),
+        ("/storage/db/query", "SELECT load_extension('evil')", 403),
+        ("/storage/db/execute", "PRAGMA writable_schema = 1", 403),
+        ("/storage/db/query", "PRAGMA table_info(notes)", 403),
+        ("/storage/db/query", "SELECT * FROM x402_kv", 403),
+        ("/storage/db/query", "SELECT sql FROM sqlite_master", 403),
+        ("/storage/db/execute", "DROP TABLE x402_kv", 403),
+        (
+            "/storage/db/execute",
+            "CREATE TRIGGER t AFTER INSERT ON notes BEGIN DELETE FROM notes; END",
+            403,
+        ),
+        (
+            "/storage/db/query",
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+            400,
+        ),
+        ("/storage/db/query", "SELECT zeroblob(100000000)", 413),
+        ("/storage/db/query", "SELECT 1; SELECT 2", 400),
+        (
+            "/storage/db/query",
+            "INSERT INTO notes VALUES ('sneaky')",
+            400,
+        ),
+    ];
+    for (path, query, expected) in escapes {
+        let (status, body) = sql("gina-key", path, query).await;
+        assert_eq!(status, expected, "{query}: {body}");
+        assert_eq!(body["ok"], false, "{query}: {body}");
+    }
+    let (status, body) = sql("gina-key", "/storage/db/execute", "SELECT 1").await;
+    assert_eq!(status, 400, "{body}");
+    // Still answering, and the payer's data intact.
+    let (_, rows) = sql(
+        "gina-key",
+        "/storage/db/query",
+        "SELECT count(*) FROM notes",
+    )
+    .await;
+    assert_eq!(rows["rows"], json!([[1]]));
+    let (_, schema) = keyed_call(&setup, "gina-key", "GET", "/storage/db/schema", json!({})).await;
+    assert_eq!(schema["tables"].as_array().unwrap().len(), 1, "{schema}");
+}
+
+#[tokio::test]
+async fn locks_have_one_holder_and_expire_and_queues_pop_by_priority() {
+    let setup = Setup::start(&[], &[]).await;
+    setup.credit("ivy-key", 1000);
+    // Eight contenders at once: one holder.
+    let contenders = (0..8).map(|_| {
+        keyed_call(
+            &setup,
+            "ivy-key",
+            "POST",
+            "/storage/sync/lock",
+            json!({"name": "door", "ttl": 10}),
+        )
+    });
+    let answers = futures_util::future::join_all(contenders).await;
+    let holders: Vec<&Value> = answers
+        .iter()
+        .filter(|(_, a)| a["acquired"] == true)
+        .map(|(_, a)| a)
+        .collect();
+    assert_eq!(holders.len(), 1, "{answers:?}");
+    let token = holders[0]["token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 32);
+    let (_, wrong) = keyed_call(
+        &setup,
+        "ivy-key",
+        "POST",
+        "/storage/sync/unlock",
+        json!({"name": "door", "token": "x"}),
+    )
+    .await;
+    assert_eq!(wrong["released"], false);
+    let (status, bad) = keyed_call(
+        &setup,
+        "ivy-key",
+        "POST",
+        "/storage/sync/lock",
+        json!({"name": "door", "ttl": 5}),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+    // Held for ten seconds, then free for the next.
+    tokio::time::sleep(std::time::Duration::from_millis(10_200)).await;
+    let (_, status) = keyed_call(
+        &setup,
+        "ivy-key",
+        "GET",
+        "/storage/sync/status/door",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status["locked"], false, "{status}");
+    let (_, again) = keyed_call(
+        &setup,
+        "ivy-key",
+        "POST",
+        "/storage/sync/lock",
+        json!({"name": "door"}),
+    )
+    .await;
+    assert_eq!(again["acquired"], true);
+    let (_, late) = keyed_call(
+        &setup,
+        "ivy-key",
+        "POST",
+        "/storage/sync/extend",
+        json!({"name": "door", "token": token}),
+    )
+    .await;
+    assert_eq!(
+        late["extended"], false,
+        "the first holder's token ended with its hold"
+    );
+
+    for (items, priority) in [(json!(["a", "b"]), 0), (json!(["c"]), 5), (json!(["d"]), 0)] {
+        let (status, _) = keyed_call(
+            &setup,
+            "ivy-key",
+            "POST",
+            "/storage/queue/push",
+            json!({"name": "jobs", "items": items, "priority": priority}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let (_, popped) = keyed_call(
+        &setup,
+        "ivy-key",
+        "POST",
+        "/storage/queue/pop",
+        json!({"name": "jobs", "count": 3}),
+    )
+    .await;
+    let order: Vec<&str> = popped["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["data"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["c", "a", "b"]);
+    let (_, peeked) = keyed_call(
+        &setup,
+        "ivy-key",
+        "GET",
+        "/storage/queue/peek?name=jobs&count=5",
+        json!({}),
+    )
+    .await;
+    assert_eq!(peeked["items"][0]["data"], "d");
+    let (status, body) = keyed_call(
+        &setup,
+        "ivy-key",
+        "POST",
+        "/storage/queue/pop",
+        json!({"name": "jobs", "count": 101}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
 }

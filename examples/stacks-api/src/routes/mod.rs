@@ -2,7 +2,10 @@
 
 pub mod hashing;
 pub mod kv;
+pub mod locks;
 pub mod paste;
+pub mod queue;
+pub mod sql;
 pub mod stacks;
 pub mod storage_limits;
 
@@ -16,6 +19,16 @@ use crate::app::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::usage::UsageLine;
+
+/// `len` random letters and digits (62 to choose from each).
+pub fn random_id(len: usize) -> String {
+    use rand::Rng as _;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
 
 /// A success: `body` with `ok: true` and the call's `tokenType`.
 pub fn reply(caller: &Caller, mut body: Value) -> Json<Value> {

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use rand::Rng as _;
 use rusqlite::{OptionalExtension as _, params};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,12 +10,10 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, Body, ErrorBody};
-use crate::routes::{reply, storage_limits::*};
+use crate::routes::{random_id, reply, storage_limits::*};
 use crate::store::storage_error;
 use crate::time::{iso, now_ms};
 
-/// The characters of a paste id.
-const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 /// The length of a paste id.
 const ID_LEN: usize = 8;
 
@@ -34,13 +31,6 @@ pub struct PasteCreate {
     /// Seconds until it expires (1 s to 30 days); none keeps it.
     #[serde(default)]
     pub ttl: Option<u64>,
-}
-
-fn new_id() -> String {
-    let mut rng = rand::rng();
-    (0..ID_LEN)
-        .map(|_| char::from(ID_ALPHABET[rng.random_range(0..ID_ALPHABET.len())]))
-        .collect()
 }
 
 /// Keeps a paste.
@@ -81,7 +71,7 @@ pub async fn create(
             let now = now_ms();
             // 62^8 ids: a clash is rare, and a clash is tried again rather than overwritten.
             for _ in 0..8 {
-                let id = new_id();
+                let id = random_id(ID_LEN);
                 let inserted = db
                     .connection()
                     .execute(
