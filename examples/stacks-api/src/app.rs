@@ -22,6 +22,7 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::caller;
 use crate::config::{Config, FacilitatorChoice};
 use crate::pricing::{Pricing, STANDARD_USTX};
 use crate::routes::{self, hashing, kv, locks, paste, queue, sql, stacks};
@@ -304,7 +305,7 @@ pub async fn build(config: &Config, public_url: &str) -> Result<Router, String> 
     let paid_router = paid_router
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            usage::mark,
+            caller::name_caller,
         ))
         .layer(paywall)
         .layer(axum::middleware::from_fn_with_state(usage, usage::record));

@@ -1,14 +1,17 @@
 //! [`Caller`]: who a call is from and how it got in, from what the paywall left in the request:
 //! a verified payment names its payer, a prepaid API key its account.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Extensions, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use coinslot::tower::VerifiedPayment;
 use coinslot::tower::access::AccessGrant;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::usage::Billed;
 
 /// How a call was paid for, as the `tokenType` of every answer says it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,11 +104,11 @@ impl Caller {
                 StatusCode::UNAUTHORIZED,
                 "storage needs an account: pay with x402 or send an API key",
             )
-            .paid_in(self.token)
         })
     }
 
     /// Who the paywall let in, if anyone: a verified payment, or an access policy's grant.
+    /// Handlers take it as an extractor, once [`name_caller`] has put it in the request.
     pub fn of_request(extensions: &Extensions, state: &AppState) -> Option<Self> {
         if let Some(payment) = extensions.get::<VerifiedPayment>() {
             let name = state.pricing.token_name(&payment.asset);
@@ -128,15 +131,50 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+/// The caller [`name_caller`] named in the request.
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Self::of_request(&parts.extensions, state).ok_or_else(|| {
-            // Every route that takes a caller is priced: reaching it unpaid is our mistake.
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Self>().cloned().ok_or_else(|| {
+            // Every route that takes a caller is priced and marked: reaching it unpaid is our
+            // mistake.
             ApiError::internal("a paid route ran without a payment", parts.uri.path())
         })
     }
+}
+
+/// Inside the paywall, around every paid route: works out who is calling once and names them
+/// in the request (for the [`Caller`] extractor); answers a refusal naming how the call was
+/// paid; notes a successful call in its response for [`crate::usage::record`].
+pub async fn name_caller(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Some(caller) = Caller::of_request(&parts.extensions, &state) else {
+        return next.run(Request::from_parts(parts, body)).await;
+    };
+    parts.extensions.insert(caller.clone());
+    let endpoint = format!(
+        "{} {}",
+        parts.method,
+        matched
+            .as_ref()
+            .map_or(parts.uri.path(), MatchedPath::as_str)
+    );
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(refusal) = response.extensions().get::<ApiError>() {
+        return refusal.answer(caller.token);
+    }
+    if response.status().as_u16() < 400 {
+        response
+            .extensions_mut()
+            .insert(Billed::new(&caller, endpoint));
+    }
+    response
 }
 
 #[cfg(test)]

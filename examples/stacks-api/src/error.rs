@@ -9,18 +9,17 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::app::AppState;
-use crate::caller::{Caller, TokenType};
+use crate::caller::TokenType;
 
-/// A refusal: a status and a message for the client.
+/// A refusal: a status and a message for the client. Its answer names how the call was paid
+/// (`tokenType`): [`crate::caller::name_caller`] writes that in, once, for every refusal of a
+/// paid route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// The status.
     pub status: StatusCode,
     /// What went wrong, for the client to read.
     pub message: String,
-    /// The token the call was paid in, if known.
-    pub token: TokenType,
 }
 
 impl ApiError {
@@ -29,7 +28,6 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
-            token: TokenType::default(),
         }
     }
 
@@ -61,13 +59,6 @@ impl ApiError {
             format!("{what}: internal error"),
         )
     }
-
-    /// The same refusal, naming the token the call was paid in.
-    #[must_use]
-    pub fn paid_in(mut self, token: TokenType) -> Self {
-        self.token = token;
-        self
-    }
 }
 
 /// The body of every refusal.
@@ -83,10 +74,21 @@ pub struct ErrorBody {
     pub token_type: String,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({"ok": false, "error": self.message, "tokenType": self.token.as_str()});
+impl ApiError {
+    /// The answer, naming `token`.
+    pub fn answer(&self, token: TokenType) -> Response {
+        let body = json!({"ok": false, "error": self.message, "tokenType": token.as_str()});
         (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// The answer with the default token, carrying the refusal for the caller middleware to
+    /// answer again with the caller's.
+    fn into_response(self) -> Response {
+        let mut response = self.answer(TokenType::default());
+        response.extensions_mut().insert(self);
+        response
     }
 }
 
@@ -95,16 +97,13 @@ impl IntoResponse for ApiError {
 #[derive(Debug, Clone)]
 pub struct Body<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        let token = Caller::of_request(request.extensions(), state)
-            .map(|caller| caller.token)
-            .unwrap_or_default();
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_refusal(&rejection).paid_in(token)),
+            Err(rejection) => Err(json_refusal(&rejection)),
         }
     }
 }

@@ -65,19 +65,10 @@ impl Rates {
     }
 }
 
+/// `0.5` (or `$0.5`) in millionths of a dollar: a price's text at six decimals, above zero.
 fn micro_dollars(text: &str) -> Option<u128> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 6 {
-        return None;
-    }
-    let fraction: u128 = format!("{fraction:0<6}").parse().ok()?;
-    let value = whole
-        .parse::<u128>()
-        .ok()?
-        .checked_mul(DOLLAR)?
-        .checked_add(fraction)?;
-    (value > 0).then_some(value)
+    let value = Price::parse(text).ok()?.to_atomic(6).ok()?;
+    u128::try_from(value.as_u256()).ok().filter(|&v| v > 0)
 }
 
 /// The tokens a call can be paid in, and the offers of each tier.
@@ -120,12 +111,10 @@ impl Pricing {
 
     /// The offers for a call priced `ustx` µSTX: STX, sBTC, USDCx, and USDC when configured.
     pub fn offers(&self, ustx: u128) -> Result<Vec<PaymentRequirements>, String> {
-        let one = Price::parse("1").map_err(|e| e.to_string())?;
+        let atomic = |amount: u128| Price::Atomic(TokenAmount::from(amount));
         let on_stacks = |asset: &StacksAsset, amount: u128| {
-            let mut offer = stacks_requirements(self.network, asset, &self.payee, &one)
-                .map_err(|e| e.to_string())?;
-            offer.amount = TokenAmount::from(amount);
-            Ok::<_, String>(offer)
+            stacks_requirements(self.network, asset, &self.payee, &atomic(amount))
+                .map_err(|e| e.to_string())
         };
         let sbtc = self
             .rates
@@ -139,11 +128,9 @@ impl Pricing {
             on_stacks(&StacksAsset::Sip010(self.usdcx.clone()), usdcx)?,
         ];
         if let Some((token, payee)) = &self.usdc {
-            let mut offer = token
-                .requirements(*payee, &one)
-                .map_err(|e| e.to_string())?;
-            offer.amount = TokenAmount::from(self.rates.convert(ustx, DOLLAR, token.decimals()));
-            offers.push(offer);
+            let amount = self.rates.convert(ustx, DOLLAR, token.decimals());
+            let offer = token.requirements(*payee, &atomic(amount));
+            offers.push(offer.map_err(|e| e.to_string())?);
         }
         Ok(offers)
     }

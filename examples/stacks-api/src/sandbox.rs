@@ -151,10 +151,7 @@ pub fn refusal(error: &rusqlite::Error) -> ApiError {
         Some(ErrorCode::TooBig) => ApiError::too_large(format!(
             "a value or the statement is too large (values up to {MAX_VALUE_BYTES} bytes, statements up to {MAX_SQL_BYTES}): {message}"
         )),
-        Some(ErrorCode::DiskFull) => crate::store::storage_error(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
-            None,
-        )),
+        Some(ErrorCode::DiskFull) => crate::store::database_full(),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             ApiError::conflict("your database is busy with another call: try again")
         }

@@ -69,9 +69,7 @@ impl PayerStores {
         F: FnOnce(&mut PayerDb) -> Result<T, ApiError> + Send + 'static,
     {
         let account = caller.account()?;
-        self.with(account, work)
-            .await
-            .map_err(|e| e.paid_in(caller.token))
+        self.with(account, work).await
     }
 
     /// Runs `work` on `account`'s database, created on first use, with expired rows gone.
@@ -138,6 +136,31 @@ impl PayerDb {
         &mut self.connection
     }
 
+    /// The rows `sql` selects with `params`, each made by `row`.
+    pub fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut statement = self.connection.prepare(sql).map_err(storage_error)?;
+        let rows = statement.query_map(params, row).map_err(storage_error)?;
+        rows.collect::<Result<_, _>>().map_err(storage_error)
+    }
+
+    /// The one row `sql` selects with `params`, made by `row`, if there is one.
+    pub fn row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, ApiError> {
+        self.connection
+            .query_row(sql, params, row)
+            .optional()
+            .map_err(storage_error)
+    }
+
     /// How many rows `table` holds (one of the service's own).
     pub fn count(&self, table: &'static str) -> Result<u64, ApiError> {
         self.connection
@@ -184,10 +207,15 @@ impl PayerDb {
 /// ours.
 pub fn storage_error(error: rusqlite::Error) -> ApiError {
     match error.sqlite_error_code() {
-        Some(ErrorCode::DiskFull) => ApiError::too_large(format!(
-            "storage is full: a payer's database holds at most {} MiB",
-            MAX_DATABASE_BYTES / (1024 * 1024)
-        )),
+        Some(ErrorCode::DiskFull) => database_full(),
         _ => ApiError::internal("storage failed", error),
     }
+}
+
+/// The payer's database has reached [`MAX_DATABASE_BYTES`]: the payer's 413.
+pub fn database_full() -> ApiError {
+    ApiError::too_large(format!(
+        "storage is full: a payer's database holds at most {} MiB",
+        MAX_DATABASE_BYTES / (1024 * 1024)
+    ))
 }

@@ -1,20 +1,20 @@
 //! [`UsageRecord`]: every paid call that was served (account, endpoint, token, amount, time),
 //! in `DATA_DIR/usage.sqlite`.
 //!
-//! A call is recorded only once its payment settled: [`mark`] runs inside the paywall and notes
-//! who called what in the response, [`record`] runs outside it and writes the note down only if
-//! the answer that left the paywall is still a success (a failed settlement turns it into 402).
+//! A call is recorded only once its payment settled: [`crate::caller::name_caller`] runs
+//! inside the paywall and notes who called what in the response, [`record`] runs outside it and
+//! writes the note down only if the answer that left the paywall is still a success (a failed
+//! settlement turns it into 402).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use rusqlite::Connection;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::time::iso;
@@ -25,7 +25,7 @@ pub struct UsageRecord {
     connection: Arc<Mutex<Connection>>,
 }
 
-/// One served call, as [`mark`] notes it for [`record`].
+/// One served call, as [`crate::caller::name_caller`] notes it for [`record`].
 #[derive(Debug, Clone)]
 pub struct Billed {
     account: Option<String>,
@@ -48,6 +48,18 @@ pub struct UsageLine {
     pub amount: String,
     /// The last call, RFC 3339.
     pub last_call: String,
+}
+
+impl Billed {
+    /// `caller`'s call of `endpoint` (`METHOD /path`).
+    pub fn new(caller: &Caller, endpoint: String) -> Self {
+        Self {
+            account: caller.account.as_ref().map(|a| a.as_str().to_owned()),
+            endpoint,
+            token: caller.token.as_str(),
+            amount: caller.amount.parse().unwrap_or(i64::MAX),
+        }
+    }
 }
 
 impl UsageRecord {
@@ -119,36 +131,6 @@ impl UsageRecord {
         })
         .await
     }
-}
-
-/// Inside the paywall: notes the caller of a successful call in its response.
-pub async fn mark(
-    State(state): State<AppState>,
-    matched: Option<MatchedPath>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let caller = Caller::of_request(&parts.extensions, &state);
-    let endpoint = format!(
-        "{} {}",
-        parts.method,
-        matched
-            .as_ref()
-            .map_or(parts.uri.path(), MatchedPath::as_str)
-    );
-    let mut response = next.run(Request::from_parts(parts, body)).await;
-    if let Some(caller) = caller
-        && response.status().as_u16() < 400
-    {
-        response.extensions_mut().insert(Billed {
-            account: caller.account.map(|a| a.as_str().to_owned()),
-            endpoint,
-            token: caller.token.as_str(),
-            amount: caller.amount.parse().unwrap_or(i64::MAX),
-        });
-    }
-    response
 }
 
 /// Outside the paywall: writes down the calls whose answers left as successes.

@@ -23,7 +23,7 @@ use coinslot_testkit::{
 };
 use serde_json::{Value, json};
 
-use crate::common::{evm_chain, refuses};
+use crate::common::{evm_chain, payee_balance, pays, refuses};
 
 const AMOUNT: u64 = 7_000;
 
@@ -63,13 +63,6 @@ async fn payer_without_gas(chain: &LocalChain) -> PrivateKeySigner {
         U256::ZERO
     );
     payer
-}
-
-async fn payee_balance(chain: &LocalChain, token: Address) -> U256 {
-    chain
-        .token_balance(token, chain.accounts().payee.address())
-        .await
-        .unwrap()
 }
 
 /// A transaction as a payer could sign it: by default the honest approval of Permit2 for
@@ -160,17 +153,8 @@ async fn a_payer_without_gas_or_allowance_pays_through_its_signed_approval() {
         let info = &payment.extensions.as_ref().unwrap()[ERC20_APPROVAL_GAS_SPONSORING]["info"];
         assert_eq!(info["spender"], PERMIT2.to_checksum(None));
         assert_eq!(info["amount"], U256::MAX.to_string());
-        let offer = payment.accepted.clone();
-        let request = VerifyRequest::v2(payment, offer);
-        let verified = facilitator.verify(&request).await.unwrap();
-        assert!(verified.is_valid, "{verified:?}");
         let before = payee_balance(&chain, token).await;
-        let settled = facilitator.settle(&request).await.unwrap();
-        assert!(settled.success, "{settled:?}");
-        assert_eq!(
-            payee_balance(&chain, token).await - before,
-            U256::from(AMOUNT)
-        );
+        let request = pays(facilitator, &chain, token, payment).await;
         let allowance = permit2::allowance(chain.provider(), token, payer.address());
         assert!(allowance.await.unwrap() > U256::from(AMOUNT), "approved");
 

@@ -191,3 +191,31 @@ pub(crate) async fn refuses(
     );
     assert_eq!(settled.transaction(), "", "{name}: nothing sent");
 }
+
+/// The payee's balance of `token`.
+pub(crate) async fn payee_balance(chain: &LocalChain, token: Address) -> U256 {
+    chain
+        .token_balance(token, chain.accounts().payee.address())
+        .await
+        .unwrap()
+}
+
+/// That `facilitator` verifies `payment` as offered and settles it, moving exactly the offer's
+/// amount of `token` to the payee; the request, for what the test does next.
+pub(crate) async fn pays(
+    facilitator: &dyn coinslot_core::SchemeFacilitator,
+    chain: &LocalChain,
+    token: Address,
+    payment: PaymentPayload,
+) -> VerifyRequest {
+    let offer = payment.accepted.clone();
+    let amount = offer.amount.as_u256();
+    let request = VerifyRequest::v2(payment, offer);
+    let verified = facilitator.verify(&request).await.unwrap();
+    assert!(verified.is_valid, "{verified:?}");
+    let before = payee_balance(chain, token).await;
+    let settled = facilitator.settle(&request).await.unwrap();
+    assert!(settled.success, "{settled:?}");
+    assert_eq!(payee_balance(chain, token).await - before, amount);
+    request
+}

@@ -16,7 +16,7 @@ use coinslot_evm::upto::{UptoEvmClient, UptoEvmFacilitator};
 use coinslot_testkit::{LocalChain, PERMIT_TOKEN, USDC, permit2_requirements, upto_requirements};
 use serde_json::{Value, json};
 
-use crate::common::{evm_chain, refuses};
+use crate::common::{evm_chain, payee_balance, pays, refuses};
 
 const AMOUNT: u64 = 7_000;
 
@@ -50,13 +50,6 @@ async fn unapproved_payer(chain: &LocalChain) -> PrivateKeySigner {
         .await
         .unwrap();
     payer
-}
-
-async fn payee_balance(chain: &LocalChain, token: Address) -> U256 {
-    chain
-        .token_balance(token, chain.accounts().payee.address())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -98,17 +91,7 @@ async fn a_payer_without_an_allowance_pays_through_its_eip2612_permit() {
         let info = &payment.extensions.as_ref().unwrap()[EIP2612_GAS_SPONSORING]["info"];
         assert_eq!(info["spender"], PERMIT2.to_checksum(None));
         assert_eq!(info["amount"], AMOUNT.to_string());
-        let offer = payment.accepted.clone();
-        let request = VerifyRequest::v2(payment, offer);
-        let verified = facilitator.verify(&request).await.unwrap();
-        assert!(verified.is_valid, "{verified:?}");
-        let before = payee_balance(&chain, token).await;
-        let settled = facilitator.settle(&request).await.unwrap();
-        assert!(settled.success, "{settled:?}");
-        assert_eq!(
-            payee_balance(&chain, token).await - before,
-            U256::from(AMOUNT)
-        );
+        pays(facilitator, &chain, token, payment).await;
         let allowance = permit2::allowance(chain.provider(), token, payer.address());
         assert_eq!(
             allowance.await.unwrap(),

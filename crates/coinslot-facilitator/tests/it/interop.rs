@@ -37,8 +37,58 @@ async fn verifies_and_settles(
     assert_eq!(payee_balance(chain).await, U256::from(AMOUNT));
 }
 
+/// A payer with [`AMOUNT`] USDC, no ether and no allowance.
+async fn gasless_payer(chain: &LocalChain) -> PrivateKeySigner {
+    let payer = PrivateKeySigner::random();
+    chain
+        .mint_usdc(payer.address(), U256::from(AMOUNT))
+        .await
+        .unwrap();
+    payer
+}
+
+/// The payment the reference client, reading the chain, makes as `payer` for a 402 that
+/// offers `offer` and `extensions`.
+async fn reference_pays_offering(
+    chain: &LocalChain,
+    payer: &PrivateKeySigner,
+    offer: &PaymentRequirements,
+    extensions: coinslot_core::JsonObject,
+) -> serde_json::Value {
+    let payment_required = json!({
+        "x402Version": 2,
+        "resource": {"url": "http://127.0.0.1/paid", "description": "", "mimeType": ""},
+        "accepts": [offer],
+        "extensions": extensions,
+    });
+    reference_pay_reading(&key_hex(payer), &payment_required, chain.rpc_url().as_str())
+        .await
+        .unwrap()
+}
+
 fn key_hex(key: &PrivateKeySigner) -> String {
     hex::encode_prefixed(key.to_bytes())
+}
+
+/// The reference facilitator, settling with the chain's settler, verifies `payment` for
+/// `offer`, settles it, and the payee is paid.
+async fn settles_on_the_reference(
+    chain: &LocalChain,
+    payment: &PaymentPayload,
+    offer: &PaymentRequirements,
+) {
+    let (rpc, key) = (chain.rpc_url().to_string(), key_hex(&settler(chain)));
+    let payload = serde_json::to_value(payment).unwrap();
+    let offer = serde_json::to_value(offer).unwrap();
+    let verified = reference_facilitator(FacilitatorCall::Verify, &rpc, &key, &payload, &offer)
+        .await
+        .unwrap();
+    assert_eq!(verified["isValid"], true, "{verified}");
+    let settled = reference_facilitator(FacilitatorCall::Settle, &rpc, &key, &payload, &offer)
+        .await
+        .unwrap();
+    assert_eq!(settled["success"], true, "{settled}");
+    assert_eq!(payee_balance(chain).await, U256::from(AMOUNT));
 }
 
 #[tokio::test]
@@ -66,20 +116,7 @@ async fn a_payment_by_our_client_verifies_and_settles_on_the_reference_facilitat
     let offer = requirements(&chain);
     let client = ExactEvmClient::new(chain.accounts().payer.clone());
     let payload = client.create_payment_payload(&offer, None).await.unwrap();
-    let payload = serde_json::to_value(&payload).unwrap();
-    let offer = serde_json::to_value(&offer).unwrap();
-    let rpc = chain.rpc_url().to_string();
-    let key = key_hex(&settler(&chain));
-
-    let verified = reference_facilitator(FacilitatorCall::Verify, &rpc, &key, &payload, &offer)
-        .await
-        .unwrap();
-    assert_eq!(verified["isValid"], true, "{verified}");
-    let settled = reference_facilitator(FacilitatorCall::Settle, &rpc, &key, &payload, &offer)
-        .await
-        .unwrap();
-    assert_eq!(settled["success"], true, "{settled}");
-    assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+    settles_on_the_reference(&chain, &payload, &offer).await;
 }
 
 /// The Python reference (PyPI `x402` 2.25, on web3.py) refuses lower-case addresses in its
@@ -205,11 +242,7 @@ async fn our_upto_and_permit2_payments_settle_on_the_reference_facilitator() {
 #[tokio::test]
 async fn our_eip2612_sponsored_payment_settles_on_the_reference_facilitator() {
     let chain = LocalChain::start().await.unwrap();
-    let payer = PrivateKeySigner::random();
-    chain
-        .mint_usdc(payer.address(), U256::from(AMOUNT))
-        .await
-        .unwrap();
+    let payer = gasless_payer(&chain).await;
     let mut offer = permit2_requirements(chain.accounts().payee.address(), USDC, AMOUNT);
     if let Some(extra) = offer.extra.as_mut() {
         extra.insert("name".into(), "USDC".into());
@@ -225,18 +258,7 @@ async fn our_eip2612_sponsored_payment_settles_on_the_reference_facilitator() {
         .await
         .unwrap();
     assert!(payment.extensions.is_some());
-    let (rpc, key) = (chain.rpc_url().to_string(), key_hex(&settler(&chain)));
-    let payload = serde_json::to_value(&payment).unwrap();
-    let offer = serde_json::to_value(&offer).unwrap();
-    let verified = reference_facilitator(FacilitatorCall::Verify, &rpc, &key, &payload, &offer)
-        .await
-        .unwrap();
-    assert_eq!(verified["isValid"], true, "{verified}");
-    let settled = reference_facilitator(FacilitatorCall::Settle, &rpc, &key, &payload, &offer)
-        .await
-        .unwrap();
-    assert_eq!(settled["success"], true, "{settled}");
-    assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+    settles_on_the_reference(&chain, &payment, &offer).await;
 }
 
 /// A payer with no ether and no allowance, whose signed `approve` of Permit2 rides with the
@@ -245,11 +267,7 @@ async fn our_eip2612_sponsored_payment_settles_on_the_reference_facilitator() {
 #[tokio::test]
 async fn our_signed_approval_settles_on_the_reference_facilitator() {
     let chain = LocalChain::start().await.unwrap();
-    let payer = PrivateKeySigner::random();
-    chain
-        .mint_usdc(payer.address(), U256::from(AMOUNT))
-        .await
-        .unwrap();
+    let payer = gasless_payer(&chain).await;
     let offer = permit2_requirements(chain.accounts().payee.address(), USDC, AMOUNT);
     let client = ExactEvmClient::new(payer.clone()).with_provider(chain.provider().clone());
     let offered = coinslot_evm::permit2::erc20_approval_declaration();
@@ -258,18 +276,7 @@ async fn our_signed_approval_settles_on_the_reference_facilitator() {
         .await
         .unwrap();
     assert!(payment.extensions.is_some());
-    let (rpc, key) = (chain.rpc_url().to_string(), key_hex(&settler(&chain)));
-    let payload = serde_json::to_value(&payment).unwrap();
-    let offer = serde_json::to_value(&offer).unwrap();
-    let verified = reference_facilitator(FacilitatorCall::Verify, &rpc, &key, &payload, &offer)
-        .await
-        .unwrap();
-    assert_eq!(verified["isValid"], true, "{verified}");
-    let settled = reference_facilitator(FacilitatorCall::Settle, &rpc, &key, &payload, &offer)
-        .await
-        .unwrap();
-    assert_eq!(settled["success"], true, "{settled}");
-    assert_eq!(payee_balance(&chain).await, U256::from(AMOUNT));
+    settles_on_the_reference(&chain, &payment, &offer).await;
     assert_eq!(
         coinslot_evm::permit2::allowance(chain.provider(), USDC, payer.address())
             .await
@@ -283,11 +290,7 @@ async fn our_signed_approval_settles_on_the_reference_facilitator() {
 #[tokio::test]
 async fn the_reference_clients_eip2612_sponsored_payment_settles_on_ours() {
     let chain = LocalChain::start().await.unwrap();
-    let payer = PrivateKeySigner::random();
-    chain
-        .mint_usdc(payer.address(), U256::from(AMOUNT))
-        .await
-        .unwrap();
+    let payer = gasless_payer(&chain).await;
     let evm = crate::common::evm_chain(&chain, Duration::from_secs(10)).await;
     let facilitator = LocalFacilitator::builder()
         .with_scheme(ExactEvmFacilitator::new(evm).with_eip2612_gas_sponsoring())
@@ -297,19 +300,13 @@ async fn the_reference_clients_eip2612_sponsored_payment_settles_on_ours() {
         extra.insert("name".into(), "USDC".into());
         extra.insert("version".into(), "2".into());
     }
-    let payment_required = json!({
-        "x402Version": 2,
-        "resource": {"url": "http://127.0.0.1/paid", "description": "", "mimeType": ""},
-        "accepts": [offer],
-        "extensions": coinslot_evm::permit2::eip2612_declaration(),
-    });
-    let made = reference_pay_reading(
-        &key_hex(&payer),
-        &payment_required,
-        chain.rpc_url().as_str(),
+    let made = reference_pays_offering(
+        &chain,
+        &payer,
+        &offer,
+        coinslot_evm::permit2::eip2612_declaration(),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(
         made["extensions"]["eip2612GasSponsoring"]["info"].is_object(),
         "{made}"
@@ -324,29 +321,19 @@ async fn the_reference_clients_eip2612_sponsored_payment_settles_on_ours() {
 #[tokio::test]
 async fn the_reference_clients_signed_approval_is_funded_and_settled_by_ours() {
     let chain = LocalChain::start().await.unwrap();
-    let payer = PrivateKeySigner::random();
-    chain
-        .mint_usdc(payer.address(), U256::from(AMOUNT))
-        .await
-        .unwrap();
+    let payer = gasless_payer(&chain).await;
     let evm = crate::common::evm_chain(&chain, Duration::from_secs(10)).await;
     let facilitator = LocalFacilitator::builder()
         .with_scheme(ExactEvmFacilitator::new(evm).with_erc20_approval_gas_sponsoring())
         .build();
     let offer = permit2_requirements(chain.accounts().payee.address(), USDC, AMOUNT);
-    let payment_required = json!({
-        "x402Version": 2,
-        "resource": {"url": "http://127.0.0.1/paid", "description": "", "mimeType": ""},
-        "accepts": [offer],
-        "extensions": coinslot_evm::permit2::erc20_approval_declaration(),
-    });
-    let made = reference_pay_reading(
-        &key_hex(&payer),
-        &payment_required,
-        chain.rpc_url().as_str(),
+    let made = reference_pays_offering(
+        &chain,
+        &payer,
+        &offer,
+        coinslot_evm::permit2::erc20_approval_declaration(),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(
         made["extensions"]["erc20ApprovalGasSponsoring"]["info"]["signedTransaction"].is_string(),
         "{made}"

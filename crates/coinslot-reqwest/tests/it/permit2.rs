@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::U256;
+use alloy::signers::local::PrivateKeySigner;
 use axum::Router;
 use axum::routing::get;
-use coinslot_core::{Charge, SettleResponse, TokenAmount};
+use coinslot_core::{Charge, SchemeClient, SettleResponse, TokenAmount};
 use coinslot_evm::EvmChain;
 use coinslot_evm::exact::{ExactEvmClient, ExactEvmFacilitator};
 use coinslot_evm::permit2;
@@ -222,11 +223,13 @@ async fn without_a_permit2_allowance_the_client_stops_with_a_typed_error_then_pa
     );
 }
 
-#[tokio::test]
-async fn a_payer_without_gas_or_allowance_pays_a_route_that_sponsors_its_permit() {
-    let chain = LocalChain::start().await.unwrap();
-    let url = server(&chain).await;
-    let payer = alloy::signers::local::PrivateKeySigner::random();
+/// A payer with USDC worth [`MAXIMUM`], no ether and no allowance, paying through `wallet`
+/// (built for it), within a cent a request.
+async fn gasless_payer<W: SchemeClient + 'static>(
+    chain: &LocalChain,
+    wallet: impl FnOnce(PrivateKeySigner) -> W,
+) -> (PrivateKeySigner, PayingClient) {
+    let payer = PrivateKeySigner::random();
     chain
         .mint_usdc(payer.address(), U256::from(MAXIMUM))
         .await
@@ -234,10 +237,21 @@ async fn a_payer_without_gas_or_allowance_pays_a_route_that_sponsors_its_permit(
     let client = PayingClient::new(
         reqwest::Client::new(),
         Payer::builder()
-            .with_wallet(ExactEvmClient::new(payer.clone()).with_provider(chain.provider().clone()))
+            .with_wallet(wallet(payer.clone()))
             .with_policy(usdc_limit("0.01", "1"))
             .build(),
     );
+    (payer, client)
+}
+
+#[tokio::test]
+async fn a_payer_without_gas_or_allowance_pays_a_route_that_sponsors_its_permit() {
+    let chain = LocalChain::start().await.unwrap();
+    let url = server(&chain).await;
+    let (payer, client) = gasless_payer(&chain, |payer| {
+        ExactEvmClient::new(payer).with_provider(chain.provider().clone())
+    })
+    .await;
     let response = client
         .send(client.get(format!("{url}/sponsored")))
         .await
@@ -268,18 +282,10 @@ async fn a_payer_without_gas_or_allowance_pays_a_route_that_sponsors_its_permit(
 async fn a_payer_without_gas_or_allowance_pays_a_metered_route_that_sponsors_its_approval() {
     let chain = LocalChain::start().await.unwrap();
     let url = server(&chain).await;
-    let payer = alloy::signers::local::PrivateKeySigner::random();
-    chain
-        .mint_usdc(payer.address(), U256::from(MAXIMUM))
-        .await
-        .unwrap();
-    let client = PayingClient::new(
-        reqwest::Client::new(),
-        Payer::builder()
-            .with_wallet(UptoEvmClient::new(payer.clone()).with_provider(chain.provider().clone()))
-            .with_policy(usdc_limit("0.01", "1"))
-            .build(),
-    );
+    let (payer, client) = gasless_payer(&chain, |payer| {
+        UptoEvmClient::new(payer).with_provider(chain.provider().clone())
+    })
+    .await;
     let response = client
         .send(client.get(format!("{url}/metered/gasless")))
         .await

@@ -79,10 +79,9 @@ fn hash(
     caller: &Caller,
     request: HashRequest,
 ) -> Result<Json<Value>, ApiError> {
-    let refuse = |e: ApiError| e.paid_in(caller.token);
     let data = match request.data.strip_prefix("0x") {
         Some(hex) => hex::decode(hex)
-            .map_err(|e| refuse(ApiError::bad_request(format!("data: 0x… is not hex: {e}"))))?,
+            .map_err(|e| ApiError::bad_request(format!("data: 0x… is not hex: {e}")))?,
         None => request.data.into_bytes(),
     };
     let digest = algorithm.digest(&data);
@@ -93,9 +92,9 @@ fn hash(
             "base64",
         ),
         Some(other) => {
-            return Err(refuse(ApiError::bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "encoding {other:?}: use hex or base64"
-            ))));
+            )));
         }
     };
     Ok(reply(

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use rusqlite::{OptionalExtension as _, params};
+use rusqlite::params;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -40,14 +40,13 @@ pub async fn set(
     caller: Caller,
     Body(request): Body<KvSet>,
 ) -> Result<Json<Value>, ApiError> {
-    let paid = caller.token;
-    check_key(&request.key).map_err(|e| e.paid_in(paid))?;
-    check_len("value", &request.value, MAX_VALUE_BYTES).map_err(|e| e.paid_in(paid))?;
+    check_key(&request.key)?;
+    check_len("value", &request.value, MAX_VALUE_BYTES)?;
     let metadata = request.metadata.as_ref().map(Value::to_string);
     if let Some(metadata) = &metadata {
-        check_len("metadata", metadata, MAX_METADATA_BYTES).map_err(|e| e.paid_in(paid))?;
+        check_len("metadata", metadata, MAX_METADATA_BYTES)?;
     }
-    let expires_at = expiry(request.ttl).map_err(|e| e.paid_in(paid))?;
+    let expires_at = expiry(request.ttl)?;
     let key = request.key.clone();
     let created = state
         .stores
@@ -88,32 +87,27 @@ pub async fn get(
     caller: Caller,
     Path(key): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let paid = caller.token;
     let lookup = key.clone();
     let found = state
         .stores
         .for_caller(&caller, move |db| {
-            db.connection()
-                .query_row(
-                    "SELECT value, metadata, created_at, updated_at, expires_at FROM x402_kv WHERE key = ?1",
-                    [lookup],
-                    |row| {
-                        let metadata: Option<String> = row.get(1)?;
-                        Ok(json!({
-                            "value": row.get::<_, String>(0)?,
-                            "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
-                            "createdAt": iso(row.get(2)?),
-                            "updatedAt": iso(row.get(3)?),
-                            "expiresAt": row.get::<_, Option<i64>>(4)?.map(iso),
-                        }))
-                    },
-                )
-                .optional()
-                .map_err(storage_error)
+            db.row(
+                "SELECT value, metadata, created_at, updated_at, expires_at FROM x402_kv WHERE key = ?1",
+                [lookup],
+                |row| {
+                    let metadata: Option<String> = row.get(1)?;
+                    Ok(json!({
+                        "value": row.get::<_, String>(0)?,
+                        "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
+                        "createdAt": iso(row.get(2)?),
+                        "updatedAt": iso(row.get(3)?),
+                        "expiresAt": row.get::<_, Option<i64>>(4)?.map(iso),
+                    }))
+                },
+            )
         })
         .await?;
-    let mut found =
-        found.ok_or_else(|| ApiError::not_found(format!("no key {key:?}")).paid_in(paid))?;
+    let mut found = found.ok_or_else(|| ApiError::not_found(format!("no key {key:?}")))?;
     found["key"] = Value::from(key);
     Ok(reply(&caller, found))
 }
@@ -154,31 +148,25 @@ pub async fn list(
     caller: Caller,
     Query(query): Query<KvList>,
 ) -> Result<Json<Value>, ApiError> {
-    let paid = caller.token;
-    let limit = page_limit(query.limit).map_err(|e| e.paid_in(paid))?;
+    let limit = page_limit(query.limit)?;
     let prefix = query.prefix.unwrap_or_default();
     let keys = state
         .stores
         .for_caller(&caller, move |db| {
             // A range, not LIKE: the prefix is matched byte for byte, wildcards and all.
-            let mut statement = db
-                .connection()
-                .prepare(
-                    "SELECT key, metadata, updated_at FROM x402_kv
-                     WHERE key >= ?1 AND substr(key, 1, length(?1)) = ?1 ORDER BY key LIMIT ?2",
-                )
-                .map_err(storage_error)?;
-            let rows = statement
-                .query_map(params![prefix, limit], |row| {
+            db.rows(
+                "SELECT key, metadata, updated_at FROM x402_kv
+                 WHERE key >= ?1 AND substr(key, 1, length(?1)) = ?1 ORDER BY key LIMIT ?2",
+                params![prefix, limit],
+                |row| {
                     let metadata: Option<String> = row.get(1)?;
                     Ok(json!({
                         "key": row.get::<_, String>(0)?,
                         "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
                         "updatedAt": iso(row.get(2)?),
                     }))
-                })
-                .map_err(storage_error)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
+                },
+            )
         })
         .await?;
     Ok(reply(&caller, json!({"count": keys.len(), "keys": keys})))

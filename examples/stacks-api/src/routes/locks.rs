@@ -94,9 +94,7 @@ pub async fn lock(
     caller: Caller,
     Body(request): Body<LockRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let hold = check_name(&request.name)
-        .and_then(|()| hold_ms(request.ttl))
-        .map_err(|e| e.paid_in(caller.token))?;
+    let hold = check_name(&request.name).and_then(|()| hold_ms(request.ttl))?;
     let answer = state
         .stores
         .for_caller(&caller, move |db| {
@@ -143,7 +141,7 @@ pub async fn unlock(
     caller: Caller,
     Body(request): Body<HeldLock>,
 ) -> Result<Json<Value>, ApiError> {
-    check_name(&request.name).map_err(|e| e.paid_in(caller.token))?;
+    check_name(&request.name)?;
     let answer = state
         .stores
         .for_caller(&caller, move |db| {
@@ -175,9 +173,7 @@ pub async fn extend(
     caller: Caller,
     Body(request): Body<HeldLock>,
 ) -> Result<Json<Value>, ApiError> {
-    let hold = check_name(&request.name)
-        .and_then(|()| hold_ms(request.ttl))
-        .map_err(|e| e.paid_in(caller.token))?;
+    let hold = check_name(&request.name).and_then(|()| hold_ms(request.ttl))?;
     let answer = state
         .stores
         .for_caller(&caller, move |db| {
@@ -212,14 +208,12 @@ pub async fn status(
     let held = state
         .stores
         .for_caller(&caller, move |db| {
-            db.connection()
-                .query_row(
-                    "SELECT acquired_at, expires_at FROM x402_locks WHERE name = ?1 AND expires_at > ?2",
-                    params![name, now_ms()],
-                    |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-                )
-                .optional()
-                .map_err(storage_error)
+            // Expired locks were swept when the database opened.
+            db.row(
+                "SELECT acquired_at, expires_at FROM x402_locks WHERE name = ?1",
+                [name],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )
         })
         .await?;
     let answer = match held {
@@ -239,22 +233,17 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     let locks = state
         .stores
         .for_caller(&caller, move |db| {
-            let mut statement = db
-                .connection()
-                .prepare(
-                    "SELECT name, acquired_at, expires_at FROM x402_locks WHERE expires_at > ?1 ORDER BY name",
-                )
-                .map_err(storage_error)?;
-            let rows = statement
-                .query_map([now_ms()], |row| {
+            db.rows(
+                "SELECT name, acquired_at, expires_at FROM x402_locks ORDER BY name",
+                [],
+                |row| {
                     Ok(json!({
                         "name": row.get::<_, String>(0)?,
                         "acquiredAt": iso(row.get(1)?),
                         "expiresAt": iso(row.get(2)?),
                     }))
-                })
-                .map_err(storage_error)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
+                },
+            )
         })
         .await?;
     Ok(reply(

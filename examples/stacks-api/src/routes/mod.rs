@@ -99,10 +99,6 @@ pub async fn llms(State(state): State<AppState>) -> impl IntoResponse {
               (status = 401, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let account = caller.account()?.as_str().to_owned();
-    let lines = state
-        .usage
-        .of_account(account.clone())
-        .await
-        .map_err(|e| e.paid_in(caller.token))?;
+    let lines = state.usage.of_account(account.clone()).await?;
     Ok(reply(&caller, json!({"account": account, "usage": lines})))
 }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use rusqlite::{OptionalExtension as _, params};
+use rusqlite::params;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -44,22 +44,18 @@ pub async fn create(
     caller: Caller,
     Body(request): Body<PasteCreate>,
 ) -> Result<Json<Value>, ApiError> {
-    let paid = caller.token;
-    let checked = (|| {
-        check_len("content", &request.content, MAX_PASTE_BYTES)?;
-        check_len(
-            "title",
-            request.title.as_deref().unwrap_or(""),
-            MAX_TITLE_BYTES,
-        )?;
-        check_len(
-            "language",
-            request.language.as_deref().unwrap_or(""),
-            MAX_LANGUAGE_BYTES,
-        )?;
-        expiry(request.ttl)
-    })();
-    let expires_at = checked.map_err(|e| e.paid_in(paid))?;
+    check_len("content", &request.content, MAX_PASTE_BYTES)?;
+    check_len(
+        "title",
+        request.title.as_deref().unwrap_or(""),
+        MAX_TITLE_BYTES,
+    )?;
+    check_len(
+        "language",
+        request.language.as_deref().unwrap_or(""),
+        MAX_LANGUAGE_BYTES,
+    )?;
+    let expires_at = expiry(request.ttl)?;
     let (id, created_at) = state
         .stores
         .for_caller(&caller, move |db| {
@@ -103,31 +99,26 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let paid = caller.token;
     let lookup = id.clone();
     let found = state
         .stores
         .for_caller(&caller, move |db| {
-            db.connection()
-                .query_row(
-                    "SELECT content, title, language, created_at, expires_at FROM x402_pastes WHERE id = ?1",
-                    [lookup],
-                    |row| {
-                        Ok(json!({
-                            "content": row.get::<_, String>(0)?,
-                            "title": row.get::<_, Option<String>>(1)?,
-                            "language": row.get::<_, Option<String>>(2)?,
-                            "createdAt": iso(row.get(3)?),
-                            "expiresAt": row.get::<_, Option<i64>>(4)?.map(iso),
-                        }))
-                    },
-                )
-                .optional()
-                .map_err(storage_error)
+            db.row(
+                "SELECT content, title, language, created_at, expires_at FROM x402_pastes WHERE id = ?1",
+                [lookup],
+                |row| {
+                    Ok(json!({
+                        "content": row.get::<_, String>(0)?,
+                        "title": row.get::<_, Option<String>>(1)?,
+                        "language": row.get::<_, Option<String>>(2)?,
+                        "createdAt": iso(row.get(3)?),
+                        "expiresAt": row.get::<_, Option<i64>>(4)?.map(iso),
+                    }))
+                },
+            )
         })
         .await?;
-    let mut found =
-        found.ok_or_else(|| ApiError::not_found(format!("no paste {id:?}")).paid_in(paid))?;
+    let mut found = found.ok_or_else(|| ApiError::not_found(format!("no paste {id:?}")))?;
     found["id"] = Value::from(id);
     Ok(reply(&caller, found))
 }

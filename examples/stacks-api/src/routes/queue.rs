@@ -72,26 +72,19 @@ fn check_count(count: Option<u32>) -> Result<u32, ApiError> {
 }
 
 /// The first `count` jobs of `queue` in order, as `{id, data, priority}`.
-fn first(db: &mut PayerDb, queue: &str, count: u32) -> Result<Vec<(i64, Value)>, ApiError> {
-    let mut statement = db
-        .connection()
-        .prepare(
-            "SELECT id, data, priority FROM x402_jobs WHERE queue = ?1
-             ORDER BY priority DESC, id LIMIT ?2",
-        )
-        .map_err(storage_error)?;
-    let rows = statement
-        .query_map(params![queue, count], |row| {
+fn first(db: &PayerDb, queue: &str, count: u32) -> Result<Vec<(i64, Value)>, ApiError> {
+    db.rows(
+        "SELECT id, data, priority FROM x402_jobs WHERE queue = ?1
+         ORDER BY priority DESC, id LIMIT ?2",
+        params![queue, count],
+        |row| {
             let id: i64 = row.get(0)?;
             let data: String = row.get(1)?;
             let data = serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data));
-            Ok((
-                id,
-                json!({"id": id, "data": data, "priority": row.get::<_, i64>(2)?}),
-            ))
-        })
-        .map_err(storage_error)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
+            let priority: i64 = row.get(2)?;
+            Ok((id, json!({"id": id, "data": data, "priority": priority})))
+        },
+    )
 }
 
 /// Adds items to a queue.
@@ -105,23 +98,20 @@ pub async fn push(
     caller: Caller,
     Body(request): Body<Push>,
 ) -> Result<Json<Value>, ApiError> {
-    let checked = (|| {
-        check_name(&request.name)?;
-        if request.items.is_empty() || request.items.len() > MAX_PUSH {
-            return Err(ApiError::bad_request(format!(
-                "items: 1 to {MAX_PUSH} per push"
-            )));
-        }
-        request
-            .items
-            .iter()
-            .map(|item| {
-                let text = item.to_string();
-                check_len("an item", &text, MAX_ITEM_BYTES).map(|()| text)
-            })
-            .collect::<Result<Vec<_>, _>>()
-    })();
-    let items = checked.map_err(|e| e.paid_in(caller.token))?;
+    check_name(&request.name)?;
+    if request.items.is_empty() || request.items.len() > MAX_PUSH {
+        return Err(ApiError::bad_request(format!(
+            "items: 1 to {MAX_PUSH} per push"
+        )));
+    }
+    let items = request
+        .items
+        .iter()
+        .map(|item| {
+            let text = item.to_string();
+            check_len("an item", &text, MAX_ITEM_BYTES).map(|()| text)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let (name, priority, pushed) = (request.name, request.priority, items.len());
     let queue = name.clone();
     state
@@ -157,9 +147,7 @@ pub async fn pop(
     caller: Caller,
     Body(request): Body<Take>,
 ) -> Result<Json<Value>, ApiError> {
-    let count = check_name(&request.name)
-        .and_then(|()| check_count(request.count))
-        .map_err(|e| e.paid_in(caller.token))?;
+    let count = check_name(&request.name).and_then(|()| check_count(request.count))?;
     let items = state
         .stores
         .for_caller(&caller, move |db| {
@@ -196,9 +184,7 @@ pub async fn peek(
     caller: Caller,
     Query(request): Query<Take>,
 ) -> Result<Json<Value>, ApiError> {
-    let count = check_name(&request.name)
-        .and_then(|()| check_count(request.count))
-        .map_err(|e| e.paid_in(caller.token))?;
+    let count = check_name(&request.name).and_then(|()| check_count(request.count))?;
     let items = state
         .stores
         .for_caller(&caller, move |db| first(db, &request.name, count))
@@ -221,7 +207,7 @@ pub async fn status(
     caller: Caller,
     Query(request): Query<Named>,
 ) -> Result<Json<Value>, ApiError> {
-    check_name(&request.name).map_err(|e| e.paid_in(caller.token))?;
+    check_name(&request.name)?;
     let queue = request.name.clone();
     let pending: i64 = state
         .stores
@@ -251,7 +237,7 @@ pub async fn clear(
     caller: Caller,
     Body(request): Body<Named>,
 ) -> Result<Json<Value>, ApiError> {
-    check_name(&request.name).map_err(|e| e.paid_in(caller.token))?;
+    check_name(&request.name)?;
     let queue = request.name.clone();
     let cleared = state
         .stores

@@ -14,7 +14,6 @@ use crate::caller::Caller;
 use crate::error::{ApiError, Body, ErrorBody};
 use crate::routes::reply;
 use crate::sandbox;
-use crate::store::storage_error;
 
 /// The most rows a query returns.
 pub const MAX_ROWS: usize = 1_000;
@@ -75,7 +74,7 @@ pub async fn query(
     caller: Caller,
     Body(request): Body<SqlRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let params = bind(&request.params).map_err(|e| e.paid_in(caller.token))?;
+    let params = bind(&request.params)?;
     let answer = state
         .stores
         .for_caller(&caller, move |db| {
@@ -128,7 +127,7 @@ pub async fn execute(
     caller: Caller,
     Body(request): Body<SqlRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let params = bind(&request.params).map_err(|e| e.paid_in(caller.token))?;
+    let params = bind(&request.params)?;
     let affected = state
         .stores
         .for_caller(&caller, move |db| {
@@ -164,22 +163,21 @@ pub async fn schema(
     let tables = state
         .stores
         .for_caller(&caller, move |db| {
-            let mut statement = db
-                .connection()
-                .prepare(
-                    "SELECT name, type, sql FROM sqlite_schema
-                     WHERE type IN ('table', 'view', 'index') AND sql IS NOT NULL
-                       AND name NOT LIKE 'x402\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-                       AND tbl_name NOT LIKE 'x402\\_%' ESCAPE '\\'
-                     ORDER BY name",
-                )
-                .map_err(storage_error)?;
-            let rows = statement
-                .query_map([], |row| {
-                    Ok(json!({"name": row.get::<_, String>(0)?, "type": row.get::<_, String>(1)?, "sql": row.get::<_, String>(2)?}))
-                })
-                .map_err(storage_error)?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(storage_error)
+            db.rows(
+                "SELECT name, type, sql FROM sqlite_schema
+                 WHERE type IN ('table', 'view', 'index') AND sql IS NOT NULL
+                   AND name NOT LIKE 'x402\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                   AND tbl_name NOT LIKE 'x402\\_%' ESCAPE '\\'
+                 ORDER BY name",
+                [],
+                |row| {
+                    Ok(json!({
+                        "name": row.get::<_, String>(0)?,
+                        "type": row.get::<_, String>(1)?,
+                        "sql": row.get::<_, String>(2)?,
+                    }))
+                },
+            )
         })
         .await?;
     Ok(reply(&caller, json!({"tables": tables})))

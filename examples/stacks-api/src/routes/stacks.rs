@@ -8,6 +8,7 @@ use coinslot::stacks::address::Principal;
 use coinslot::stacks::message::{
     sip018_domain, sip018_hash, verify_message, verify_structured_data,
 };
+use coinslot::stacks::node::StacksNode;
 use coinslot::stacks::transaction::{AnchorMode, Payload, PostConditionMode};
 use coinslot::stacks::{ClarityValue, StacksAddress, Transaction};
 use serde::Deserialize;
@@ -52,17 +53,16 @@ pub async fn address(
     Path(address): Path<String>,
     Query(target): Query<TargetNetwork>,
 ) -> Result<Json<Value>, ApiError> {
-    let refuse = |e: ApiError| e.paid_in(caller.token);
     let principal: Principal = address
         .parse()
-        .map_err(|e| refuse(ApiError::bad_request(format!("address {address:?}: {e}"))))?;
+        .map_err(|e| ApiError::bad_request(format!("address {address:?}: {e}")))?;
     let to_mainnet = match target.target_network.as_deref() {
         None | Some("testnet") => false,
         Some("mainnet") => true,
         Some(other) => {
-            return Err(refuse(ApiError::bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "targetNetwork {other:?}: use mainnet or testnet"
-            ))));
+            )));
         }
     };
     let original = principal.address();
@@ -74,7 +74,7 @@ pub async fn address(
         (false, true) => TESTNET_P2SH,
     };
     let converted = StacksAddress::new(version, original.hash160)
-        .ok_or_else(|| refuse(ApiError::bad_request("address: unknown version")))?;
+        .ok_or_else(|| ApiError::bad_request("address: unknown version"))?;
     let converted = match &principal {
         Principal::Standard(_) => Principal::Standard(converted),
         Principal::Contract(_, name) => Principal::Contract(converted, name.clone()),
@@ -164,9 +164,8 @@ pub async fn decode_clarity(
     caller: Caller,
     Body(request): Body<HexRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let value = ClarityValue::from_hex(&request.hex).map_err(|e| {
-        ApiError::bad_request(format!("hex: not a Clarity value: {e}")).paid_in(caller.token)
-    })?;
+    let value = ClarityValue::from_hex(&request.hex)
+        .map_err(|e| ApiError::bad_request(format!("hex: not a Clarity value: {e}")))?;
     Ok(reply(
         &caller,
         json!({
@@ -188,9 +187,8 @@ pub async fn decode_transaction(
     caller: Caller,
     Body(request): Body<HexRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let tx = Transaction::from_hex(&request.hex).map_err(|e| {
-        ApiError::bad_request(format!("hex: not a Stacks transaction: {e}")).paid_in(caller.token)
-    })?;
+    let tx = Transaction::from_hex(&request.hex)
+        .map_err(|e| ApiError::bad_request(format!("hex: not a Stacks transaction: {e}")))?;
     let origin = tx.auth.origin();
     let mainnet = tx.version.is_mainnet();
     let (tx_type, payload) = match &tx.payload {
@@ -277,11 +275,7 @@ pub async fn profile(
     caller: Caller,
     Path(input): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let profile = state
-        .hiro
-        .profile(&input)
-        .await
-        .map_err(|e| e.paid_in(caller.token))?;
+    let profile = state.hiro.profile(&input).await?;
     Ok(reply(&caller, json!({"profile": profile})))
 }
 
@@ -328,10 +322,9 @@ pub async fn verify_message_route(
     caller: Caller,
     Body(request): Body<VerifyMessageRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let checked = signature(&request.signature)
-        .and_then(|signature| Ok((signature, public_key(&request.public_key)?)))
-        .map_err(|e| e.paid_in(caller.token))?;
-    let valid = verify_message(request.message.as_bytes(), &checked.0, &checked.1);
+    let signature = signature(&request.signature)?;
+    let key = public_key(&request.public_key)?;
+    let valid = verify_message(request.message.as_bytes(), &signature, &key);
     Ok(reply(
         &caller,
         json!({"valid": valid, "message": request.message}),
@@ -375,18 +368,13 @@ pub async fn verify_sip018(
     caller: Caller,
     Body(request): Body<VerifySip018Request>,
 ) -> Result<Json<Value>, ApiError> {
-    let checked = (|| {
-        let signature = signature(&request.signature)?;
-        let key = public_key(&request.public_key)?;
-        let message = ClarityValue::from_hex(&request.message)
-            .map_err(|e| ApiError::bad_request(format!("message: not a Clarity value: {e}")))?;
-        let domain = &request.domain;
-        let domain = sip018_domain(&domain.name, &domain.version, domain.chain_id)
-            .ok_or_else(|| ApiError::bad_request("domain: name and version must be ASCII"))?;
-        Ok::<_, ApiError>((signature, key, message, domain))
-    })()
-    .map_err(|e| e.paid_in(caller.token))?;
-    let (signature, key, message, domain) = checked;
+    let signature = signature(&request.signature)?;
+    let key = public_key(&request.public_key)?;
+    let message = ClarityValue::from_hex(&request.message)
+        .map_err(|e| ApiError::bad_request(format!("message: not a Clarity value: {e}")))?;
+    let domain = &request.domain;
+    let domain = sip018_domain(&domain.name, &domain.version, domain.chain_id)
+        .ok_or_else(|| ApiError::bad_request("domain: name and version must be ASCII"))?;
     let valid = verify_structured_data(&domain, &message, &signature, &key);
     Ok(reply(
         &caller,
@@ -398,30 +386,31 @@ pub async fn verify_sip018(
     ))
 }
 
-/// The node's and Hiro API's answers a profile is made of.
+/// The node's and Hiro API's answers a profile is made of: the account's nonce through
+/// coinslot-stacks' [`StacksNode`], the rest (balances, tip, BNS names) read here.
 #[derive(Debug, Clone)]
 pub struct Hiro {
     base: String,
     client: reqwest::Client,
+    node: StacksNode,
 }
 
 impl Hiro {
     /// The API at `base` (a node with the Hiro API, as `STACKS_NODE_URL`).
     pub fn new(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(coinslot::stacks::node::DEFAULT_TIMEOUT)
+            .build()
+            .unwrap_or_default();
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            client: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(15))
-                .build()
-                .unwrap_or_default(),
+            node: StacksNode::new(base).with_client(client.clone()),
+            client,
         }
     }
 
     async fn get(&self, path: &str) -> Result<Option<Value>, ApiError> {
-        let unreachable = |e: reqwest::Error| {
-            tracing::warn!(error = %e, "the Stacks node did not answer");
-            ApiError::new(StatusCode::BAD_GATEWAY, "the Stacks node cannot be reached")
-        };
+        let unreachable = node_unreachable;
         let response = self
             .client
             .get(format!("{}{path}", self.base))
@@ -464,9 +453,7 @@ impl Hiro {
             .get(&format!("/extended/v1/address/{address}/balances"))
             .await?
             .ok_or_else(missing)?;
-        let nonces = self
-            .get(&format!("/extended/v1/address/{address}/nonces"))
-            .await?;
+        let nonces = self.node.nonces(&address).await.map_err(node_unreachable)?;
         let info = self.get("/v2/info").await?;
         let tokens = |field: &str, value: &str| -> Vec<Value> {
             balances[field]
@@ -486,11 +473,17 @@ impl Hiro {
                 "locked": balances["stx"]["locked"].clone(),
                 "unlockHeight": balances["stx"]["burnchain_unlock_height"].clone(),
             },
-            "nonce": nonces.as_ref().map(|n| n["possible_next_nonce"].clone()),
+            "nonce": nonces.possible_next,
             "fungibleTokens": tokens("fungible_tokens", "balance"),
             "nonFungibleTokens": tokens("non_fungible_tokens", "count"),
         }))
     }
+}
+
+/// The node failed to answer: a 502 that says so, the cause logged.
+fn node_unreachable(error: impl std::fmt::Display) -> ApiError {
+    tracing::warn!(%error, "the Stacks node did not answer");
+    ApiError::new(StatusCode::BAD_GATEWAY, "the Stacks node cannot be reached")
 }
 
 /// `name.namespace`, lower-case letters, digits, `-` and `_`, at most 48 characters.
