@@ -22,8 +22,9 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::caller;
+use crate::caller::{self, TokenType};
 use crate::config::{Config, FacilitatorChoice};
+use crate::error::ApiError;
 use crate::pricing::{Pricing, STANDARD_USTX};
 use crate::routes::{self, hashing, kv, locks, paste, queue, sql, stacks};
 use crate::store::PayerStores;
@@ -31,6 +32,31 @@ use crate::usage::{self, UsageRecord};
 
 /// The largest request body: a paste at its limit, escaped as JSON, fits.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Refuses, before any payment or credit is asked, a body declared larger than any route
+/// takes: paid write routes settle before they run, and would otherwise charge for a body
+/// their extractor then refuses.
+async fn refuse_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        let mut answer =
+            ApiError::too_large(format!("a request body is at most {MAX_BODY_BYTES} bytes"))
+                .answer(TokenType::default());
+        // The body is left unread: the connection cannot carry another request.
+        answer.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return answer;
+    }
+    next.run(request).await
+}
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -312,5 +338,6 @@ pub async fn build(config: &Config, public_url: &str) -> Result<Router, String> 
     Ok(paid_router
         .merge(free_router)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_oversized))
         .with_state(state))
 }

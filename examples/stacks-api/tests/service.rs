@@ -94,14 +94,18 @@ impl Setup {
         )
     }
 
-    /// `stacks-api credit <key> <credits>` on this service's data.
-    fn credit(&self, api_key: &str, credits: u64) {
+    /// `stacks-api credit <key> <credits>` on this service's data; the key's balance after.
+    fn credit(&self, api_key: &str, credits: u64) -> u64 {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_stacks-api"))
             .args(["credit", api_key, &credits.to_string()])
             .env("DATA_DIR", self.data.path())
             .output()
             .unwrap();
         assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .unwrap()
     }
 }
 
@@ -418,7 +422,7 @@ async fn sbtc_and_usdcx_pay_their_equivalents() {
 #[tokio::test]
 async fn each_account_sees_only_its_own_data() {
     let setup = Setup::start(&["carol", "dave"], &[]).await;
-    setup.credit("erin-key", 10);
+    assert_eq!(setup.credit("erin-key", 10), 10);
     let (carol, dave) = (setup.client("carol", "STX"), setup.client("dave", "STX"));
     for (client, value) in [(&carol, "carol's"), (&dave, "dave's")] {
         paid(
@@ -618,6 +622,13 @@ async fn api_keys_free_calls_limits_and_bad_input_are_clear_answers() {
         assert_eq!(body["tokenType"], "API_KEY", "{body}");
         assert!(body["error"].as_str().unwrap().contains(says), "{body}");
     }
+
+    // A body larger than any route takes is refused before the key is charged.
+    let balance = setup.credit("frank-key", 0);
+    let huge = json!({"key": "k", "value": "v".repeat(2 * 1024 * 1024)});
+    let (status, body) = json_of(keyed(post("/storage/kv", huge)).send().await.unwrap()).await;
+    assert_eq!((status, body["ok"].clone()), (413, json!(false)), "{body}");
+    assert_eq!(setup.credit("frank-key", 0), balance, "not charged");
 
     // A value kept for a second is gone after it.
     let (status, _) = json_of(
@@ -911,4 +922,61 @@ async fn locks_have_one_holder_and_expire_and_queues_pop_by_priority() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn usdc_on_base_pays_too_through_the_in_process_evm_facilitator() {
+    use coinslot::evm::alloy::hex;
+    use coinslot::evm::exact::ExactEvmClient;
+
+    let chain = coinslot_testkit::LocalChain::start().await.unwrap();
+    let payee = chain.accounts().payee.address();
+    let settler = hex::encode_prefixed(chain.accounts().settlers[0].to_bytes());
+    let (payee_text, rpc) = (payee.to_checksum(None), chain.rpc_url().to_string());
+    let setup = Setup::start(
+        &[],
+        &[
+            ("EVM_PAYEE_ADDRESS", &payee_text),
+            ("EVM_RPC_URL", &rpc),
+            ("EVM_PRIVATE_KEY", &settler),
+        ],
+    )
+    .await;
+    let limit = AssetLimit::usdc_base_sepolia(Limits {
+        per_request: "$0.01",
+        budget: "$1",
+    })
+    .unwrap();
+    let client = PayingClient::new(
+        reqwest::Client::new(),
+        Payer::builder()
+            .with_wallet(ExactEvmClient::new(chain.accounts().payer.clone()))
+            .with_policy(SpendingPolicy::new().allow(limit))
+            .build(),
+    );
+    let before = chain.usdc_balance(payee).await.unwrap();
+    let answer = paid(
+        &client,
+        &setup,
+        "POST",
+        "/hashing/sha256",
+        Some(json!({"data": "abc"})),
+    )
+    .await;
+    assert_eq!(answer["tokenType"], "USDC");
+    let answer = paid(
+        &client,
+        &setup,
+        "POST",
+        "/storage/kv",
+        Some(json!({"key": "k", "value": "v"})),
+    )
+    .await;
+    assert_eq!(answer["tokenType"], "USDC");
+    let after = chain.usdc_balance(payee).await.unwrap();
+    assert_eq!(
+        after - before,
+        coinslot::U256::from(1000),
+        "two calls at $0.0005"
+    );
 }
