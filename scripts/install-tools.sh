@@ -5,7 +5,8 @@
 #
 # The tests also run the Python reference facilitator: the testkit pip-installs its pinned
 # packages (crates/coinslot-testkit/python/requirements.txt) under target/ when a test first
-# needs them. Here we make sure python3 has pip, from Debian's packages when it has not.
+# needs them. Here we make sure python3 has pip, and that Debian's Chromium is there for the
+# browser tests (driven by the pinned npm playwright-core), installing them when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,12 +21,19 @@ if ! cmp -s "$js/package-lock.json" "$js/node_modules/.coinslot-lock" 2>/dev/nul
   cp "$js/package-lock.json" "$js/node_modules/.coinslot-lock"
 fi
 
-if ! python3 -m pip --version >/dev/null 2>&1; then
+# Debian packages, installed as root with apt-get when `check` fails: `apt_install CHECK PKG...`.
+apt_install() {
+  local check=$1
+  shift
+  eval "$check" >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    printf '\n==> apt-get install python3-pip\n'
-    apt-get update -qq && apt-get install -y -qq python3 python3-pip
+    printf '\n==> apt-get install %s\n' "$*"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
   else
-    echo "$0: python3 with pip is needed (as root: apt-get install python3-pip)" >&2
+    echo "$0: $* needed (as root: apt-get install $*)" >&2
     exit 1
   fi
-fi
+}
+
+apt_install "python3 -m pip --version" python3 python3-pip
+apt_install "test -x \"\${CHROMIUM:-/usr/bin/chromium}\"" chromium

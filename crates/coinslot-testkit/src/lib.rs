@@ -26,6 +26,7 @@
 //! npm; the output is cached under `target/coinslot-testkit/`.
 
 pub mod bindings;
+pub mod browser;
 mod chain;
 mod error;
 mod loopback;

@@ -151,6 +151,9 @@ fn free_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::openapi))
         .routes(routes!(routes::manifest))
         .routes(routes!(routes::llms))
+        .routes(routes!(routes::docs))
+        .routes(routes!(routes::dashboard))
+        .routes(routes!(routes::dashboard_data))
 }
 
 /// The paid operations of an OpenAPI document.

@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use rusqlite::Connection;
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::caller::Caller;
 use crate::error::ApiError;
@@ -128,6 +129,51 @@ impl UsageRecord {
                 })
             })?;
             lines.collect()
+        })
+        .await
+    }
+    /// Calls and revenue for the dashboard: by hour and token over the last `hours` hours,
+    /// and by endpoint and token over all time.
+    pub async fn dashboard(&self, hours: i64) -> Result<Value, ApiError> {
+        let now = crate::time::now_ms();
+        let since = now - hours * 3_600_000;
+        self.blocking(move |c| {
+            let mut by_hour = c.prepare(
+                "SELECT at / 3600000, token, count(*), sum(amount) FROM usage WHERE at >= ?1
+                 GROUP BY at / 3600000, token ORDER BY 1, 2",
+            )?;
+            let hours = by_hour
+                .query_map([since], |row| {
+                    Ok(json!({
+                        "hourStart": row.get::<_, i64>(0)? * 3_600_000,
+                        "token": row.get::<_, String>(1)?,
+                        "calls": row.get::<_, i64>(2)?,
+                        "amount": row.get::<_, i64>(3)?.to_string(),
+                    }))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut by_endpoint = c.prepare(
+                "SELECT endpoint, token, count(*), sum(amount) FROM usage
+                 GROUP BY endpoint, token ORDER BY 3 DESC, 1, 2",
+            )?;
+            let endpoints = by_endpoint
+                .query_map([], |row| {
+                    Ok(json!({
+                        "endpoint": row.get::<_, String>(0)?,
+                        "token": row.get::<_, String>(1)?,
+                        "calls": row.get::<_, i64>(2)?,
+                        "amount": row.get::<_, i64>(3)?.to_string(),
+                    }))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(json!({
+                "now": now,
+                "hours": hours,
+                "endpoints": endpoints,
+                // Atomic units per whole token, to show revenue in tokens; keys and free
+                // calls count calls.
+                "decimals": {"STX": 6, "sBTC": 8, "USDCx": 6, "USDC": 6, "API_KEY": 0, "FREE": 0},
+            }))
         })
         .await
     }

@@ -980,3 +980,63 @@ async fn usdc_on_base_pays_too_through_the_in_process_evm_facilitator() {
         "two calls at $0.0005"
     );
 }
+
+#[tokio::test]
+async fn docs_and_dashboard_load_in_chromium_without_errors() {
+    let setup = Setup::start(&["judy"], &[]).await;
+    setup.credit("judy-key", 10);
+    for _ in 0..2 {
+        let (status, _) = keyed_call(
+            &setup,
+            "judy-key",
+            "POST",
+            "/hashing/sha256",
+            json!({"data": "x"}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    paid(
+        &setup.client("judy", "STX"),
+        &setup,
+        "POST",
+        "/hashing/keccak256",
+        Some(json!({"data": "x"})),
+    )
+    .await;
+
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let pages = [
+        (
+            "/docs",
+            ".operation",
+            [
+                "/storage/kv/{key}",
+                "0.001 STX · 0.00000001 sBTC",
+                "33 paid endpoints",
+            ],
+        ),
+        (
+            "/dashboard",
+            "#chart svg rect",
+            ["POST /hashing/sha256", "0.001", "STX from 1 calls"],
+        ),
+    ];
+    for (path, shown, expected) in pages {
+        let screenshot = dir.join(format!("stacks-api{}.png", path.replace('/', "-")));
+        let _ = std::fs::remove_file(&screenshot);
+        let page = coinslot_testkit::browser::check_page(&setup.url(path), shown, &screenshot)
+            .await
+            .unwrap();
+        assert!(page.is_clean(), "{path}: {page:?}");
+        for text in expected {
+            assert!(
+                page.text.contains(text),
+                "{path} shows no {text:?}: {}",
+                page.text
+            );
+        }
+        let size = std::fs::metadata(&screenshot).unwrap().len();
+        assert!(size > 10_000, "{path}: a {size}-byte screenshot");
+    }
+}

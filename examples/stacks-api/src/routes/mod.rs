@@ -12,7 +12,7 @@ pub mod storage_limits;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use axum::response::{Html, IntoResponse};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
@@ -54,6 +54,8 @@ pub async fn index(State(state): State<AppState>) -> Json<Value> {
             "openapi": "/openapi.json",
             "manifest": "/x402.json",
             "llms": "/llms.txt",
+            "docs": "/docs",
+            "dashboard": "/dashboard",
             "health": "/health",
         },
     }))
@@ -101,4 +103,26 @@ pub async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json
     let account = caller.account()?.as_str().to_owned();
     let lines = state.usage.of_account(account.clone()).await?;
     Ok(reply(&caller, json!({"account": account, "usage": lines})))
+}
+
+/// The endpoints, rendered from the OpenAPI document in the browser.
+#[utoipa::path(get, path = "/docs", tag = "free", summary = "The endpoints, as a page",
+    responses((status = 200, description = "text/html")))]
+pub async fn docs() -> Html<&'static str> {
+    Html(include_str!("../../assets/docs.html"))
+}
+
+/// Calls and revenue by endpoint and token over time, drawn from `/dashboard/data`.
+#[utoipa::path(get, path = "/dashboard", tag = "free", summary = "Calls and revenue, as a page with a chart",
+    responses((status = 200, description = "text/html")))]
+pub async fn dashboard() -> Html<&'static str> {
+    Html(include_str!("../../assets/dashboard.html"))
+}
+
+/// What the dashboard draws: calls and revenue by hour and token over the last two days, and
+/// by endpoint and token over all time.
+#[utoipa::path(get, path = "/dashboard/data", tag = "free", summary = "The dashboard's figures",
+    responses((status = 200, description = "{now, hours[{hourStart, token, calls, amount}], endpoints[{endpoint, token, calls, amount}], decimals}")))]
+pub async fn dashboard_data(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(state.usage.dashboard(48).await?))
 }
