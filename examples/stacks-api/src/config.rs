@@ -63,6 +63,9 @@ pub struct Config {
     pub free_calls_per_day: u64,
     /// `API_KEY_COST`: credits an API key pays per call (default 1).
     pub api_key_cost: u64,
+    /// `MODELS_DIR`: where `scripts/install-models.sh` put the models (default `target/models`,
+    /// from the workspace's root); vector memory embeds with the all-MiniLM-L6-v2 found there.
+    pub models_dir: PathBuf,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -153,6 +156,10 @@ impl Config {
             rates,
             free_calls_per_day: number("FREE_CALLS_PER_DAY", 0)?,
             api_key_cost: number("API_KEY_COST", 1)?,
+            models_dir: env("MODELS_DIR").map_or_else(
+                || PathBuf::from(coinslot_example_inference::MODELS_DIR),
+                PathBuf::from,
+            ),
         })
     }
 }

@@ -39,6 +39,14 @@ CREATE TABLE IF NOT EXISTS x402_jobs (
     created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS x402_jobs_order ON x402_jobs (queue, priority DESC, id);
+CREATE TABLE IF NOT EXISTS x402_memories (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    metadata TEXT,
+    embedding BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS x402_pastes (
     id TEXT PRIMARY KEY,
     content TEXT NOT NULL,

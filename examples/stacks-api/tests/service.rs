@@ -49,6 +49,7 @@ impl Setup {
             ("STACKS_PAYEE_ADDRESS", payee.clone()),
             ("STACKS_NODE_URL", devnet.url().to_owned()),
             ("DATA_DIR", data.path().display().to_string()),
+            ("MODELS_DIR", models_dir()),
         ];
         vars.extend(env.iter().map(|(k, v)| (*k, (*v).to_owned())));
         let server = ServiceProcess::start(
@@ -107,6 +108,11 @@ impl Setup {
             .parse()
             .unwrap()
     }
+}
+
+/// Where `scripts/install-models.sh` put the models (the test command runs it).
+fn models_dir() -> String {
+    format!("{}/../../target/models", env!("CARGO_MANIFEST_DIR"))
 }
 
 async fn json_of(response: reqwest::Response) -> (u16, Value) {
@@ -370,6 +376,43 @@ async fn every_paid_endpoint_answers_for_its_stx_and_the_payee_gets_exactly_the_
     assert_eq!(status["pending"], 1);
     let cleared = call("POST", "/storage/queue/clear", Some(json!({"name": "q"}))).await;
     assert_eq!(cleared["cleared"], 1);
+    let stored = call(
+        "POST",
+        "/storage/memory/store",
+        Some(json!({"items": [
+            {"id": "m1", "text": "The payment settled on the Stacks chain.", "metadata": {"n": 1}},
+            {"id": "m2", "text": "My dog loves long walks in the park."},
+        ]})),
+    )
+    .await;
+    assert_eq!(
+        (stored["stored"].clone(), stored["dimensions"].clone()),
+        (json!(2), json!(384))
+    );
+    let found = call(
+        "POST",
+        "/storage/memory/search",
+        Some(
+            json!({"query": "a blockchain transaction was confirmed", "limit": 1, "threshold": 0}),
+        ),
+    )
+    .await;
+    assert_eq!(found["results"][0]["id"], "m1", "{found}");
+    assert_eq!(found["results"][0]["metadata"]["n"], 1, "{found}");
+    let listed = call("GET", "/storage/memory/list?limit=1&offset=1", None).await;
+    assert_eq!(
+        (listed["total"].clone(), listed["items"][0]["id"].clone()),
+        (json!(2), json!("m2"))
+    );
+    let deleted = call(
+        "POST",
+        "/storage/memory/delete",
+        Some(json!({"ids": ["m1", "nope"]})),
+    )
+    .await;
+    assert_eq!(deleted["deleted"], 1);
+    let cleared = call("POST", "/storage/memory/clear", None).await;
+    assert_eq!(cleared["cleared"], 1);
 
     // The payer's own usage: every call before this one, each at 1000 µSTX.
     let usage = call("GET", "/usage", None).await;
@@ -380,7 +423,7 @@ async fn every_paid_endpoint_answers_for_its_stx_and_the_payee_gets_exactly_the_
 
     let after = setup.devnet.balances(&setup.payee).await.unwrap().stx;
     assert_eq!(after - before, calls * 1000, "{calls} calls at 0.001 STX");
-    assert_eq!(calls, 33, "every paid route once");
+    assert_eq!(calls, 38, "every paid route once");
 }
 
 #[tokio::test]
@@ -614,6 +657,35 @@ async fn api_keys_free_calls_limits_and_bad_input_are_clear_answers() {
             404,
             "no paste",
         ),
+        (
+            keyed(post("/storage/memory/store", json!({"items": []}))),
+            400,
+            "items: 1 to 100",
+        ),
+        (
+            keyed(post(
+                "/storage/memory/store",
+                json!({"items": [{"id": "a", "text": "t".repeat(8 * 1024 + 1)}]}),
+            )),
+            413,
+            "text is 8193 bytes",
+        ),
+        (
+            keyed(post(
+                "/storage/memory/search",
+                json!({"query": "q", "limit": 101}),
+            )),
+            400,
+            "limit 101",
+        ),
+        (
+            keyed(post(
+                "/storage/memory/search",
+                json!({"query": "q", "threshold": 1.5}),
+            )),
+            400,
+            "threshold",
+        ),
     ];
     for (request, expected, says) in cases {
         let (status, body) = json_of(request.send().await.unwrap()).await;
@@ -674,7 +746,7 @@ async fn the_free_documents_describe_every_paid_route() {
     let (_, manifest) = json_of(get("/x402.json").await.unwrap()).await;
     assert_eq!(manifest["x402Version"], 2);
     let items = manifest["items"].as_array().unwrap();
-    assert_eq!(items.len(), 33);
+    assert_eq!(items.len(), 38);
     let paths = openapi["paths"].as_object().unwrap();
     for item in items {
         let resource = item["resource"].as_str().unwrap();
@@ -689,7 +761,7 @@ async fn the_free_documents_describe_every_paid_route() {
     let llms = get("/llms.txt").await.unwrap().text().await.unwrap();
     assert!(llms.contains("POST /hashing/sha512-256"), "{llms}");
     let (status, index) = json_of(get("/").await.unwrap()).await;
-    assert_eq!((status, index["paidEndpoints"].clone()), (200, json!(33)));
+    assert_eq!((status, index["paidEndpoints"].clone()), (200, json!(38)));
     assert_eq!(
         index["tokens"],
         json!({"STX": "1000", "sBTC": "1", "USDCx": "500"})
@@ -802,6 +874,126 @@ async fn payer_sql_runs_in_a_sandbox_that_keeps_the_service_answering() {
     assert_eq!(rows["rows"], json!([[1]]));
     let (_, schema) = keyed_call(&setup, "gina-key", "GET", "/storage/db/schema", json!({})).await;
     assert_eq!(schema["tables"].as_array().unwrap().len(), 1, "{schema}");
+}
+
+/// A memory search's results.
+fn results(found: &Value) -> impl Iterator<Item = &Value> {
+    found["results"].as_array().unwrap().iter()
+}
+
+/// The ids of a memory search's results, closest first.
+fn result_ids(found: &Value) -> Vec<&str> {
+    results(found).map(|r| r["id"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn vector_memory_ranks_by_meaning_and_keeps_accounts_apart() {
+    let setup = Setup::start(&["ivan"], &[]).await;
+    setup.credit("grace-key", 100);
+    setup.credit("heidi-key", 100);
+    let http = reqwest::Client::new();
+    let call = async |api_key: &str, path: &str, body: Value| {
+        let request = http.post(setup.url(path)).json(&body);
+        json_of(request.header("x-api-key", api_key).send().await.unwrap()).await
+    };
+
+    let notes = [
+        (
+            "bread",
+            "Knead the dough, let it rise for an hour, then bake the loaf at 220 °C.",
+        ),
+        (
+            "fees",
+            "Stacks transactions pay their fees in STX to the miners.",
+        ),
+        (
+            "cat",
+            "The cat sleeps on the windowsill in the afternoon sun.",
+        ),
+        (
+            "tax",
+            "Quarterly tax filings are due at the end of the month.",
+        ),
+    ];
+    let items: Vec<Value> = notes
+        .iter()
+        .map(|(id, text)| json!({"id": id, "text": text}))
+        .collect();
+    let (status, stored) = call(
+        "grace-key",
+        "/storage/memory/store",
+        json!({"items": items}),
+    )
+    .await;
+    assert_eq!(
+        (status, stored["stored"].clone()),
+        (200, json!(4)),
+        "{stored}"
+    );
+
+    let search =
+        |query: &str, threshold: f32| json!({"query": query, "limit": 4, "threshold": threshold});
+    let (_, found) = call(
+        "grace-key",
+        "/storage/memory/search",
+        search("how do I make a baguette?", -1.0),
+    )
+    .await;
+    let ranked = result_ids(&found);
+    assert_eq!(ranked.len(), 4, "{found}");
+    assert_eq!(ranked[0], "bread", "{found}");
+    let similarities: Vec<f64> = results(&found)
+        .map(|r| r["similarity"].as_f64().unwrap())
+        .collect();
+    assert!(similarities.windows(2).all(|w| w[0] >= w[1]), "{found}");
+    let (_, found) = call(
+        "grace-key",
+        "/storage/memory/search",
+        search("who gets the blockchain fee?", -1.0),
+    )
+    .await;
+    assert_eq!(found["results"][0]["id"], "fees", "{found}");
+
+    // The default threshold (0.5) keeps only what is close in meaning.
+    let (_, found) = call(
+        "grace-key",
+        "/storage/memory/search",
+        json!({"query": "a kitten napping in sunlight"}),
+    )
+    .await;
+    let ids = result_ids(&found);
+    assert_eq!(ids, ["cat"], "{found}");
+
+    // Storing an id again replaces its text and vector.
+    let replaced = json!({"items": [{"id": "cat", "text": "Sourdough needs a starter fed with flour and water."}]});
+    call("grace-key", "/storage/memory/store", replaced).await;
+    let (_, found) = call(
+        "grace-key",
+        "/storage/memory/search",
+        search("baking bread at home", 0.3),
+    )
+    .await;
+    let ids = result_ids(&found);
+    assert!(ids.contains(&"cat") && !ids.contains(&"tax"), "{found}");
+
+    // Another account has its own, empty memory.
+    let (status, found) = call("heidi-key", "/storage/memory/search", search("bread", -1.0)).await;
+    assert_eq!((status, found["count"].clone()), (200, json!(0)), "{found}");
+
+    // A refused search is not charged: reads settle after a success.
+    let before = setup.devnet.balances(&setup.payee).await.unwrap().stx;
+    let ivan = setup.client("ivan", "STX");
+    let request = ivan
+        .post(setup.url("/storage/memory/search"))
+        .json(&json!({"query": " "}));
+    let (status, body) = json_of(ivan.send(request).await.unwrap()).await;
+    assert_eq!(
+        (status, body["tokenType"].clone()),
+        (400, json!("STX")),
+        "{body}"
+    );
+    let after = setup.devnet.balances(&setup.payee).await.unwrap().stx;
+    assert_eq!(after, before, "not charged");
 }
 
 #[tokio::test]
@@ -1013,7 +1205,7 @@ async fn docs_and_dashboard_load_in_chromium_without_errors() {
             [
                 "/storage/kv/{key}",
                 "0.001 STX · 0.00000001 sBTC",
-                "33 paid endpoints",
+                "38 paid endpoints",
             ],
         ),
         (

@@ -3,6 +3,7 @@
 pub mod hashing;
 pub mod kv;
 pub mod locks;
+pub mod memory;
 pub mod paste;
 pub mod queue;
 pub mod sql;
@@ -31,7 +32,9 @@ pub fn random_id(len: usize) -> String {
 }
 
 /// A success: `body` with `ok: true` and the call's `tokenType`.
-pub fn reply(caller: &Caller, mut body: Value) -> Json<Value> {
+pub fn reply(caller: &Caller, body: impl serde::Serialize) -> Json<Value> {
+    // Our answers are maps of plain data, which always serialize.
+    let mut body = serde_json::to_value(body).unwrap_or_default();
     if let Some(fields) = body.as_object_mut() {
         fields.insert("ok".to_owned(), Value::Bool(true));
         fields.insert("tokenType".to_owned(), Value::from(caller.token.as_str()));

@@ -42,12 +42,17 @@ pub fn check_len(field: &str, text: &str, max: usize) -> Result<(), ApiError> {
 
 /// A key: 1 to [`MAX_KEY_BYTES`] bytes, no control characters.
 pub fn check_key(key: &str) -> Result<(), ApiError> {
-    if key.is_empty() || key.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "key: 1 to 256 bytes of text, no control characters",
-        ));
+    check_identifier("key", key)
+}
+
+/// A name of something kept (`field`): 1 to [`MAX_KEY_BYTES`] bytes, no control characters.
+pub fn check_identifier(field: &str, text: &str) -> Result<(), ApiError> {
+    if text.is_empty() || text.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(format!(
+            "{field}: 1 to {MAX_KEY_BYTES} bytes of text, no control characters"
+        )));
     }
-    check_len("key", key, MAX_KEY_BYTES)
+    check_len(field, text, MAX_KEY_BYTES)
 }
 
 /// When something kept for `ttl` seconds expires, in ms since the epoch.
@@ -72,3 +77,14 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
         ))),
     }
 }
+
+/// Memories a payer may keep.
+pub const MAX_MEMORIES: u64 = 10_000;
+/// The longest memory text, in bytes (the model reads its first 256 tokens).
+pub const MAX_MEMORY_TEXT_BYTES: usize = 8 * 1024;
+/// Memories one store or delete may name.
+pub const MAX_MEMORY_BATCH: usize = 100;
+/// The most results one search returns.
+pub const MAX_SEARCH_RESULTS: u32 = 100;
+/// Results a search returns when not told.
+pub const DEFAULT_SEARCH_RESULTS: u32 = 10;
