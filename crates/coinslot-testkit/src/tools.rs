@@ -1,7 +1,8 @@
 //! The npm tools of the local chain (anvil, solc, Permit2's sources, viem), installed from the
 //! committed lock file, and the contracts compiled once and cached under `target/`; and the
-//! Python reference packages (PyPI `x402`), installed from `python/requirements.txt` into a
-//! virtual environment under `target/` when a test first needs them.
+//! Python packages (the reference PyPI `x402`, from `python/requirements.txt`; schemathesis,
+//! from `python/schemathesis.txt`), installed into folders under `target/` when a test first
+//! needs them.
 //!
 //! Each step runs at most once per machine and source version: a file lock serialises test
 //! processes (nextest runs each test in its own), and each output is keyed by a hash of
@@ -66,12 +67,30 @@ impl Python {
 /// the first time on a machine). Needs `python3` with pip on PATH (`scripts/install-tools.sh`
 /// installs Debian's when missing).
 pub fn python() -> Result<&'static Python> {
-    static PYTHON: OnceLock<std::result::Result<Python, String>> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| prepare_python().map_err(|e| e.to_string()))
+    static PYTHON: PythonCell = OnceLock::new();
+    installed(&PYTHON, "python", "requirements.txt")
+}
+
+/// schemathesis (PyPI), pinned in `python/schemathesis.txt`, installed on first use like
+/// [`python`]: it checks a service against its OpenAPI document. Its command line is
+/// `st`: run it with `command(packages.join("bin/st"))`.
+pub fn schemathesis() -> Result<&'static Python> {
+    static SCHEMATHESIS: PythonCell = OnceLock::new();
+    installed(&SCHEMATHESIS, "schemathesis", "schemathesis.txt")
+}
+
+/// A set of Python packages, installed once per process (or its failure, told each time).
+type PythonCell = OnceLock<std::result::Result<Python, String>>;
+
+fn installed(
+    cell: &'static PythonCell,
+    tool: &'static str,
+    requirements: &str,
+) -> Result<&'static Python> {
+    cell.get_or_init(|| prepare_python(requirements).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(|message| Error::Tool {
-            tool: "python",
+            tool,
             message: message.clone(),
         })
 }
@@ -81,14 +100,16 @@ pub fn python_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("python")
 }
 
-fn prepare_python() -> Result<Python> {
+/// The packages pinned in `python/<requirements>`, each set in its own folder named by the
+/// hash of its pins.
+fn prepare_python(requirements: &str) -> Result<Python> {
     let cache = cache_dir();
     fs::create_dir_all(&cache).map_err(|e| Error::io(&cache, e))?;
     let lock_path = cache.join("python.lock");
     let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
     lock.lock().map_err(|e| Error::io(&lock_path, e))?;
 
-    let requirements = python_dir().join("requirements.txt");
+    let requirements = python_dir().join(requirements);
     let pinned = fs::read(&requirements).map_err(|e| Error::io(&requirements, e))?;
     let packages = cache.join(format!("python-{}", &keccak256(&pinned).to_string()[2..18]));
     let ready = packages.join(".coinslot-ready");

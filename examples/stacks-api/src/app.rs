@@ -25,7 +25,8 @@ use utoipa_axum::routes;
 
 use crate::caller::{self, TokenType};
 use crate::config::{Config, FacilitatorChoice};
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
+use crate::openapi;
 use crate::pricing::{Pricing, STANDARD_USTX};
 use crate::routes::{self, hashing, kv, locks, memory, paste, queue, sql, stacks};
 use crate::store::PayerStores;
@@ -308,7 +309,13 @@ pub async fn build(config: &Config, public_url: &str) -> Result<Router, String> 
         .collect::<serde_json::Map<_, _>>()
         .into();
     let catalog = Catalog {
-        openapi: api.to_json().map_err(|e| e.to_string())?,
+        openapi: openapi::document(
+            &api,
+            &paid
+                .iter()
+                .map(|e| (e.method.as_str().to_lowercase(), e.path.clone()))
+                .collect::<Vec<_>>(),
+        )?,
         manifest: manifest(public_url, &paid, &offers),
         llms: llms_text(public_url, &paid, &tokens),
         pay_to: config.stacks_payee.to_string(),
@@ -357,5 +364,6 @@ pub async fn build(config: &Config, public_url: &str) -> Result<Router, String> 
         .merge(free_router)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized))
+        .layer(axum::middleware::from_fn(error::shape_refusals))
         .with_state(state))
 }

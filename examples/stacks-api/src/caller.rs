@@ -32,6 +32,16 @@ pub enum TokenType {
 }
 
 impl TokenType {
+    /// Every kind, in the order of the documents.
+    pub const ALL: [Self; 6] = [
+        Self::Stx,
+        Self::Sbtc,
+        Self::Usdcx,
+        Self::Usdc,
+        Self::ApiKey,
+        Self::Free,
+    ];
+
     /// The name in answers.
     pub const fn as_str(self) -> &'static str {
         match self {

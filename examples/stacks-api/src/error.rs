@@ -1,5 +1,7 @@
 //! [`ApiError`]: every refusal as the reference service writes it, `{ok: false, error,
-//! tokenType}` with the status that fits, and [`Body`], a JSON body read into one.
+//! tokenType}` with the status that fits; [`Body`], a JSON body read into one; and
+//! [`shape_refusals`], which gives the refusals of the layers around the handlers (a query
+//! string that does not read among them) the same shape.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -74,12 +76,66 @@ pub struct ErrorBody {
     pub token_type: String,
 }
 
+/// Marks an answer already in the service's refusal shape.
+#[derive(Debug, Clone, Copy)]
+struct Shaped;
+
 impl ApiError {
     /// The answer, naming `token`.
     pub fn answer(&self, token: TokenType) -> Response {
         let body = json!({"ok": false, "error": self.message, "tokenType": token.as_str()});
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        response.extensions_mut().insert(Shaped);
+        response
     }
+}
+
+/// The largest refusal body [`shape_refusals`] reads: axum's and the paywall's are a line.
+const MAX_FOREIGN_REFUSAL: usize = 16 * 1024;
+
+/// Gives the 4xx answers made outside the handlers (axum's router and extractors: 404, 405,
+/// a query that does not read; the paywall's unknown API key) the service's shape, keeping
+/// their status, message and headers. The 402 keeps x402's shape, and so does any refusal
+/// whose JSON says more than an `error` (a client may need the rest).
+pub async fn shape_refusals(request: Request, next: axum::middleware::Next) -> Response {
+    let keyed = request.headers().contains_key("x-api-key");
+    let response = next.run(request).await;
+    let status = response.status();
+    if !status.is_client_error()
+        || status == StatusCode::PAYMENT_REQUIRED
+        || response.extensions().get::<Shaped>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FOREIGN_REFUSAL).await else {
+        return ApiError::new(status, status.canonical_reason().unwrap_or("refused"))
+            .answer(TokenType::default());
+    };
+    let message = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(fields)) => match (fields.len(), fields.get("error")) {
+            (1, Some(serde_json::Value::String(error))) => error.clone(),
+            _ => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+        },
+        _ => String::from_utf8_lossy(&bytes).trim().to_owned(),
+    };
+    let message = if message.is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_owned()
+    } else {
+        message
+    };
+    let token = if keyed {
+        TokenType::ApiKey
+    } else {
+        TokenType::default()
+    };
+    let mut answer = ApiError::new(status, message).answer(token);
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
 }
 
 impl IntoResponse for ApiError {

@@ -19,6 +19,7 @@ pub mod app;
 pub mod caller;
 pub mod config;
 pub mod error;
+pub mod openapi;
 pub mod pricing;
 pub mod routes;
 pub mod sandbox;

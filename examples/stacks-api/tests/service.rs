@@ -559,8 +559,8 @@ async fn api_keys_free_calls_limits_and_bad_input_are_clear_answers() {
         .unwrap();
     assert_eq!(storage.status(), 402);
 
-    // An unknown key is refused; a known one is charged and served.
-    let (status, _) = json_of(
+    // An unknown key is refused, in the service's shape too; a known one is charged and served.
+    let (status, body) = json_of(
         post("/hashing/sha256", json!({"data": "x"}))
             .header("x-api-key", "nobody")
             .send()
@@ -568,7 +568,13 @@ async fn api_keys_free_calls_limits_and_bad_input_are_clear_answers() {
             .unwrap(),
     )
     .await;
-    assert_eq!(status, 401);
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            json!({"ok": false, "error": "unknown API key", "tokenType": "API_KEY"})
+        )
+    );
 
     // Bad input: each a 4xx in the service's shape, naming what is wrong.
     let long_key = "k".repeat(257);
@@ -656,6 +662,27 @@ async fn api_keys_free_calls_limits_and_bad_input_are_clear_answers() {
             keyed(http.get(setup.url("/storage/paste/nothere"))),
             404,
             "no paste",
+        ),
+        // Refusals of the layers around the handlers have the same shape.
+        (
+            keyed(http.get(setup.url("/storage/kv?limit=many"))),
+            400,
+            "limit",
+        ),
+        (
+            keyed(http.get(setup.url("/no/such/route"))),
+            404,
+            "Not Found",
+        ),
+        (
+            keyed(http.put(setup.url("/hashing/sha256"))),
+            405,
+            "Method Not Allowed",
+        ),
+        (
+            keyed(http.post(setup.url("/hashing/sha256")).body("data=x")),
+            415,
+            "Content-Type",
         ),
         (
             keyed(post("/storage/memory/store", json!({"items": []}))),
@@ -1171,6 +1198,56 @@ async fn usdc_on_base_pays_too_through_the_in_process_evm_facilitator() {
         coinslot::U256::from(1000),
         "two calls at $0.0005"
     );
+}
+
+#[tokio::test]
+async fn schemathesis_finds_every_answer_in_the_openapi_document() {
+    let setup = Setup::start(&[], &[]).await;
+    // Every generated call is served on this key's credit.
+    setup.credit("schemathesis-key", 1_000_000);
+    let schemathesis = coinslot_testkit::tools::schemathesis().unwrap();
+    let report = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("stacks-api-schemathesis");
+    let _ = std::fs::remove_dir_all(&report);
+    let mut command = schemathesis.command(schemathesis.packages.join("bin/st"));
+    command
+        .args(["run", &setup.url("/openapi.json")])
+        // No 5xx; every status, content type and body as the document says.
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        ])
+        .args(["--header", "X-API-Key: schemathesis-key"])
+        .args(["--max-examples", "20", "--seed", "402", "--workers", "1"])
+        .args(["--generation-database", "none", "--no-color"])
+        .args(["--report", "junit", "--report-dir"])
+        .arg(&report);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Its summary, for `--nocapture`.
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "schemathesis failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // It ran the whole document: every operation, free and paid.
+    let (_, document) = json_of(reqwest::get(setup.url("/openapi.json")).await.unwrap()).await;
+    let operations: usize = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    // schemathesis leaves out the document it reads, /openapi.json.
+    let tested = operations - 1;
+    let selected = format!("{tested} selected / {tested} total");
+    assert!(stdout.contains(&selected), "{selected}?\n{stdout}");
+    // The service is still answering.
+    let health = reqwest::get(setup.url("/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
 }
 
 #[tokio::test]

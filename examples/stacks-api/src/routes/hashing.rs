@@ -19,6 +19,7 @@ pub struct HashRequest {
     pub data: String,
     /// How the digest is written: `hex` (`0x…`, the default) or `base64`.
     #[serde(default)]
+    #[schema(pattern = "^(hex|base64)$")]
     pub encoding: Option<String>,
 }
 
@@ -26,8 +27,6 @@ pub struct HashRequest {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HashResponse {
-    /// `true`.
-    pub ok: bool,
     /// The digest, `0x…` or base64.
     pub hash: String,
     /// The algorithm's name.
@@ -36,8 +35,6 @@ pub struct HashResponse {
     pub encoding: String,
     /// The bytes hashed.
     pub input_length: usize,
-    /// How the call was paid.
-    pub token_type: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -99,12 +96,12 @@ fn hash(
     };
     Ok(reply(
         caller,
-        serde_json::json!({
-            "hash": hash,
-            "algorithm": algorithm.name(),
-            "encoding": encoding,
-            "inputLength": data.len(),
-        }),
+        HashResponse {
+            hash,
+            algorithm: algorithm.name().to_owned(),
+            encoding: encoding.to_owned(),
+            input_length: data.len(),
+        },
     ))
 }
 

@@ -3,14 +3,14 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use rusqlite::params;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, Body, ErrorBody};
-use crate::routes::{reply, storage_limits::*};
+use crate::routes::{parse_metadata, reply, storage_limits::*};
 use crate::store::storage_error;
 use crate::time::{iso, now_ms};
 
@@ -18,21 +18,36 @@ use crate::time::{iso, now_ms};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct KvSet {
     /// The key: 1 to 256 bytes.
+    #[schema(min_length = 1, max_length = 256)]
     pub key: String,
     /// The value: text up to 64 KiB.
+    #[schema(max_length = 65536)]
     pub value: String,
     /// Any JSON, up to 4 KiB encoded.
     #[serde(default)]
     pub metadata: Option<Value>,
     /// Seconds until it expires (1 s to 30 days); none keeps it.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 2592000)]
     pub ttl: Option<u64>,
+}
+
+/// A value kept.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KvSaved {
+    /// The key.
+    pub key: String,
+    /// Whether the key is new (else its value was replaced).
+    pub created: bool,
+    /// When it expires, if it does.
+    pub expires_at: Option<String>,
 }
 
 /// Keeps a value under a key, replacing what was there.
 #[utoipa::path(post, path = "/storage/kv", tag = "storage", summary = "Sets a key",
     request_body = KvSet,
-    responses((status = 200, description = "{ok, key, created, expiresAt}"),
+    responses((status = 200, body = KvSaved),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 402, description = "Payment required")))]
 pub async fn set(
@@ -73,14 +88,36 @@ pub async fn set(
         .await?;
     Ok(reply(
         &caller,
-        json!({"key": key, "created": created, "expiresAt": expires_at.map(iso)}),
+        KvSaved {
+            key,
+            created,
+            expires_at: expires_at.map(iso),
+        },
     ))
+}
+
+/// A key's value, read.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KvEntry {
+    /// The key.
+    pub key: String,
+    /// Its value.
+    pub value: String,
+    /// Its metadata, if it has some.
+    pub metadata: Option<Value>,
+    /// When it was first set.
+    pub created_at: String,
+    /// When it was last set.
+    pub updated_at: String,
+    /// When it expires, if it does.
+    pub expires_at: Option<String>,
 }
 
 /// A key's value.
 #[utoipa::path(get, path = "/storage/kv/{key}", tag = "storage", summary = "Reads a key",
     params(("key" = String, Path, description = "The key")),
-    responses((status = 200, description = "{ok, key, value, metadata, createdAt, updatedAt, expiresAt}"),
+    responses((status = 200, body = KvEntry),
               (status = 404, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -93,29 +130,37 @@ pub async fn get(
         .for_caller(&caller, move |db| {
             db.row(
                 "SELECT value, metadata, created_at, updated_at, expires_at FROM x402_kv WHERE key = ?1",
-                [lookup],
+                [&lookup],
                 |row| {
-                    let metadata: Option<String> = row.get(1)?;
-                    Ok(json!({
-                        "value": row.get::<_, String>(0)?,
-                        "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
-                        "createdAt": iso(row.get(2)?),
-                        "updatedAt": iso(row.get(3)?),
-                        "expiresAt": row.get::<_, Option<i64>>(4)?.map(iso),
-                    }))
+                    Ok(KvEntry {
+                        key: lookup.clone(),
+                        value: row.get(0)?,
+                        metadata: parse_metadata(row.get(1)?),
+                        created_at: iso(row.get(2)?),
+                        updated_at: iso(row.get(3)?),
+                        expires_at: row.get::<_, Option<i64>>(4)?.map(iso),
+                    })
                 },
             )
         })
         .await?;
-    let mut found = found.ok_or_else(|| ApiError::not_found(format!("no key {key:?}")))?;
-    found["key"] = Value::from(key);
+    let found = found.ok_or_else(|| ApiError::not_found(format!("no key {key:?}")))?;
     Ok(reply(&caller, found))
+}
+
+/// What a delete did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KvDeleted {
+    /// Whether there was such a key.
+    pub deleted: bool,
+    /// The key.
+    pub key: String,
 }
 
 /// Deletes a key.
 #[utoipa::path(delete, path = "/storage/kv/{key}", tag = "storage", summary = "Deletes a key",
     params(("key" = String, Path, description = "The key")),
-    responses((status = 200, description = "{ok, deleted, key}"), (status = 402, description = "Payment required")))]
+    responses((status = 200, body = KvDeleted), (status = 402, description = "Payment required")))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -126,7 +171,7 @@ pub async fn delete(
         .stores
         .for_caller(&caller, move |db| db.delete("x402_kv", "key", &target))
         .await?;
-    Ok(reply(&caller, json!({"deleted": deleted, "key": key})))
+    Ok(reply(&caller, KvDeleted { deleted, key }))
 }
 
 /// Which keys to list.
@@ -135,13 +180,35 @@ pub struct KvList {
     /// Only keys that start with this (taken literally: `%` and `_` are not wildcards).
     pub prefix: Option<String>,
     /// At most this many (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+}
+
+/// A key as listed.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KvKey {
+    /// The key.
+    pub key: String,
+    /// Its metadata, if it has some.
+    pub metadata: Option<Value>,
+    /// When it was last set.
+    pub updated_at: String,
+}
+
+/// Keys, in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KvKeys {
+    /// The keys.
+    pub keys: Vec<KvKey>,
+    /// How many.
+    pub count: usize,
 }
 
 /// The payer's keys, in order.
 #[utoipa::path(get, path = "/storage/kv", tag = "storage", summary = "Lists keys",
     params(KvList),
-    responses((status = 200, description = "{ok, keys[{key, metadata, updatedAt}], count}"),
+    responses((status = 200, body = KvKeys),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn list(
     State(state): State<AppState>,
@@ -159,15 +226,20 @@ pub async fn list(
                  WHERE key >= ?1 AND substr(key, 1, length(?1)) = ?1 ORDER BY key LIMIT ?2",
                 params![prefix, limit],
                 |row| {
-                    let metadata: Option<String> = row.get(1)?;
-                    Ok(json!({
-                        "key": row.get::<_, String>(0)?,
-                        "metadata": metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok()),
-                        "updatedAt": iso(row.get(2)?),
-                    }))
+                    Ok(KvKey {
+                        key: row.get(0)?,
+                        metadata: parse_metadata(row.get(1)?),
+                        updated_at: iso(row.get(2)?),
+                    })
                 },
             )
         })
         .await?;
-    Ok(reply(&caller, json!({"count": keys.len(), "keys": keys})))
+    Ok(reply(
+        &caller,
+        KvKeys {
+            count: keys.len(),
+            keys,
+        },
+    ))
 }

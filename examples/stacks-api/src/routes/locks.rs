@@ -5,8 +5,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
@@ -33,9 +33,11 @@ const TOKEN_LEN: usize = 32;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LockRequest {
     /// The lock's name.
+    #[schema(min_length = 1, max_length = 256)]
     pub name: String,
     /// How long to hold it: 10 to 300 seconds (default 60).
     #[serde(default)]
+    #[schema(minimum = 10, maximum = 300)]
     pub ttl: Option<u64>,
 }
 
@@ -43,11 +45,13 @@ pub struct LockRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HeldLock {
     /// The lock's name.
+    #[schema(min_length = 1, max_length = 256)]
     pub name: String,
     /// The token its holder got.
     pub token: String,
     /// For an extension: the new hold from now, 10 to 300 seconds (default 60).
     #[serde(default)]
+    #[schema(minimum = 10, maximum = 300)]
     pub ttl: Option<u64>,
 }
 
@@ -84,10 +88,26 @@ fn atomically<T>(
     Ok(answer)
 }
 
+/// Whether a lock was taken.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LockTaken {
+    /// Whether the caller holds it now.
+    pub acquired: bool,
+    /// The token that releases or extends it; null when another holds it.
+    pub token: Option<String>,
+    /// When it expires, when taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Until when the other holder has it, when not taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<String>,
+}
+
 /// Takes a lock if nobody holds it.
 #[utoipa::path(post, path = "/storage/sync/lock", tag = "storage", summary = "Takes a lock",
     request_body = LockRequest,
-    responses((status = 200, description = "{ok, acquired, token|null, expiresAt, heldUntil?}"),
+    responses((status = 200, body = LockTaken),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn lock(
     State(state): State<AppState>,
@@ -108,7 +128,12 @@ pub async fn lock(
                     .optional()
                     .map_err(storage_error)?;
                 if let Some(until) = held {
-                    return Ok(json!({"acquired": false, "token": null, "heldUntil": iso(until)}));
+                    return Ok(LockTaken {
+                        acquired: false,
+                        token: None,
+                        expires_at: None,
+                        held_until: Some(iso(until)),
+                    });
                 }
                 let count: i64 = tx
                     .query_row("SELECT count(*) FROM x402_locks", [], |row| row.get(0))
@@ -124,17 +149,35 @@ pub async fn lock(
                     params![request.name, token, now, now + hold],
                 )
                 .map_err(storage_error)?;
-                Ok(json!({"acquired": true, "token": token, "expiresAt": iso(now + hold)}))
+                Ok(LockTaken {
+                    acquired: true,
+                    token: Some(token),
+                    expires_at: Some(iso(now + hold)),
+                    held_until: None,
+                })
             })
         })
         .await?;
     Ok(reply(&caller, answer))
 }
 
+/// Whether a lock was released.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Released {
+    /// Whether the caller held it, and now nobody does.
+    pub released: bool,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Why a token does not release or extend a lock.
+const NOT_HELD: &str = "not held with this token (expired, or another holder's)";
+
 /// Releases a lock its holder names by token.
 #[utoipa::path(post, path = "/storage/sync/unlock", tag = "storage", summary = "Releases a lock",
     request_body = HeldLock,
-    responses((status = 200, description = "{ok, released, error?}"),
+    responses((status = 200, body = Released),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn unlock(
     State(state): State<AppState>,
@@ -152,10 +195,9 @@ pub async fn unlock(
                         params![request.name, request.token],
                     )
                     .map_err(storage_error)?;
-                Ok(if released > 0 {
-                    json!({"released": true})
-                } else {
-                    json!({"released": false, "error": "not held with this token (expired, or another holder's)"})
+                Ok(Released {
+                    released: released > 0,
+                    error: (released == 0).then(|| NOT_HELD.to_owned()),
                 })
             })
         })
@@ -163,10 +205,24 @@ pub async fn unlock(
     Ok(reply(&caller, answer))
 }
 
+/// Whether a lock was extended.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Extended {
+    /// Whether the caller holds it longer now.
+    pub extended: bool,
+    /// When it expires now, when extended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Why not, when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// Holds a lock longer, from now.
 #[utoipa::path(post, path = "/storage/sync/extend", tag = "storage", summary = "Extends a held lock",
     request_body = HeldLock,
-    responses((status = 200, description = "{ok, extended, expiresAt, error?}"),
+    responses((status = 200, body = Extended),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn extend(
     State(state): State<AppState>,
@@ -184,10 +240,11 @@ pub async fn extend(
                         params![request.name, request.token, now + hold],
                     )
                     .map_err(storage_error)?;
-                Ok(if extended > 0 {
-                    json!({"extended": true, "expiresAt": iso(now + hold)})
-                } else {
-                    json!({"extended": false, "error": "not held with this token (expired, or another holder's)"})
+                let extended = extended > 0;
+                Ok(Extended {
+                    extended,
+                    expires_at: extended.then(|| iso(now + hold)),
+                    error: (!extended).then(|| NOT_HELD.to_owned()),
                 })
             })
         })
@@ -195,10 +252,22 @@ pub async fn extend(
     Ok(reply(&caller, answer))
 }
 
+/// A lock's state.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LockState {
+    /// Whether someone holds it.
+    pub locked: bool,
+    /// Since when, if held.
+    pub acquired_at: Option<String>,
+    /// Until when, if held.
+    pub expires_at: Option<String>,
+}
+
 /// Whether a lock is held, and until when.
 #[utoipa::path(get, path = "/storage/sync/status/{name}", tag = "storage", summary = "A lock's state",
     params(("name" = String, Path, description = "The lock's name")),
-    responses((status = 200, description = "{ok, locked, expiresAt, acquiredAt}"),
+    responses((status = 200, body = LockState),
               (status = 402, description = "Payment required")))]
 pub async fn status(
     State(state): State<AppState>,
@@ -216,18 +285,40 @@ pub async fn status(
             )
         })
         .await?;
-    let answer = match held {
-        Some((acquired, expires)) => {
-            json!({"locked": true, "acquiredAt": iso(acquired), "expiresAt": iso(expires)})
-        }
-        None => json!({"locked": false, "acquiredAt": null, "expiresAt": null}),
-    };
-    Ok(reply(&caller, answer))
+    Ok(reply(
+        &caller,
+        LockState {
+            locked: held.is_some(),
+            acquired_at: held.map(|(acquired, _)| iso(acquired)),
+            expires_at: held.map(|(_, expires)| iso(expires)),
+        },
+    ))
+}
+
+/// A lock held now.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldNow {
+    /// Its name.
+    pub name: String,
+    /// Since when.
+    pub acquired_at: String,
+    /// Until when.
+    pub expires_at: String,
+}
+
+/// The locks held now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldLocks {
+    /// By name.
+    pub locks: Vec<HeldNow>,
+    /// How many.
+    pub count: usize,
 }
 
 /// The locks held now.
 #[utoipa::path(get, path = "/storage/sync/list", tag = "storage", summary = "Lists held locks",
-    responses((status = 200, description = "{ok, locks[{name, acquiredAt, expiresAt}], count}"),
+    responses((status = 200, body = HeldLocks),
               (status = 402, description = "Payment required")))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let locks = state
@@ -237,17 +328,20 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
                 "SELECT name, acquired_at, expires_at FROM x402_locks ORDER BY name",
                 [],
                 |row| {
-                    Ok(json!({
-                        "name": row.get::<_, String>(0)?,
-                        "acquiredAt": iso(row.get(1)?),
-                        "expiresAt": iso(row.get(2)?),
-                    }))
+                    Ok(HeldNow {
+                        name: row.get(0)?,
+                        acquired_at: iso(row.get(1)?),
+                        expires_at: iso(row.get(2)?),
+                    })
                 },
             )
         })
         .await?;
     Ok(reply(
         &caller,
-        json!({"count": locks.len(), "locks": locks}),
+        HeldLocks {
+            count: locks.len(),
+            locks,
+        },
     ))
 }

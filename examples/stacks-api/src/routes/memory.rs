@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, Body, ErrorBody};
-use crate::routes::{reply, storage_limits::*};
+use crate::routes::{parse_metadata, reply, storage_limits::*};
 use crate::store::{PayerDb, storage_error};
 use crate::time::{iso, now_ms};
 
@@ -23,8 +23,10 @@ use crate::time::{iso, now_ms};
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MemoryItem {
     /// Its id: 1 to 256 bytes; storing an id again replaces it.
+    #[schema(min_length = 1, max_length = 256)]
     pub id: String,
     /// The text: up to 8 KiB (the model reads its first 256 tokens).
+    #[schema(min_length = 1, max_length = 8192)]
     pub text: String,
     /// Any JSON, up to 4 KiB encoded.
     #[serde(default)]
@@ -35,6 +37,7 @@ pub struct MemoryItem {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Store {
     /// 1 to 100 items.
+    #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<MemoryItem>,
 }
 
@@ -131,12 +134,15 @@ pub async fn store(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Search {
     /// The text to compare with (up to 8 KiB).
+    #[schema(min_length = 1, max_length = 8192)]
     pub query: String,
     /// At most this many results: 1 to 100 (default 10).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// The least cosine similarity a result has: -1 to 1 (default 0.5).
     #[serde(default)]
+    #[schema(minimum = -1, maximum = 1)]
     pub threshold: Option<f32>,
 }
 
@@ -244,6 +250,7 @@ fn found(db: &PayerDb, rowid: i64, similarity: f32) -> Result<Found, ApiError> {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Forget {
     /// Their ids: 1 to 100.
+    #[schema(min_items = 1, max_items = 100)]
     pub ids: Vec<String>,
 }
 
@@ -287,6 +294,7 @@ pub async fn delete(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Page {
     /// At most this many (1 to 1000, default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// After skipping this many (default 0).
     pub offset: Option<u32>,
@@ -385,10 +393,6 @@ async fn embed(embedder: &Arc<Embedder>, texts: Vec<String>) -> Result<Vec<Vec<f
         .await
         .map_err(|e| ApiError::internal("the embedding task failed", e))?
         .map_err(|e| ApiError::internal("embedding failed", e))
-}
-
-fn parse_metadata(text: Option<String>) -> Option<Value> {
-    text.and_then(|m| serde_json::from_str(&m).ok())
 }
 
 /// A vector as stored: its floats, little-endian.

@@ -42,6 +42,11 @@ pub fn reply(caller: &Caller, body: impl serde::Serialize) -> Json<Value> {
     Json(body)
 }
 
+/// Metadata as stored (encoded JSON) back to JSON.
+pub fn parse_metadata(text: Option<String>) -> Option<Value> {
+    text.and_then(|m| serde_json::from_str(&m).ok())
+}
+
 /// What the service is, and where to read more.
 #[utoipa::path(get, path = "/", tag = "free", summary = "The service, its tokens and its links",
     responses((status = 200, description = "{name, version, network, payTo, tokens, paidEndpoints, links}")))]
@@ -98,14 +103,23 @@ pub async fn llms(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// A caller's own usage.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Usage {
+    /// The account: `stx-…`, `evm-…` or `key-…`.
+    pub account: String,
+    /// Calls and spending by endpoint and token.
+    pub usage: Vec<UsageLine>,
+}
+
 /// What the caller has spent here, by endpoint and token.
 #[utoipa::path(get, path = "/usage", tag = "account", summary = "Your own calls and spending",
-    responses((status = 200, description = "{ok, account, usage[{endpoint, token, calls, amount, lastCall}]}", body = [UsageLine]),
+    responses((status = 200, body = Usage),
               (status = 401, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let account = caller.account()?.as_str().to_owned();
-    let lines = state.usage.of_account(account.clone()).await?;
-    Ok(reply(&caller, json!({"account": account, "usage": lines})))
+    let usage = state.usage.of_account(account.clone()).await?;
+    Ok(reply(&caller, Usage { account, usage }))
 }
 
 /// The endpoints, rendered from the OpenAPI document in the browser.

@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use rusqlite::params;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
@@ -33,10 +33,22 @@ pub struct PasteCreate {
     pub ttl: Option<u64>,
 }
 
+/// A paste kept.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasteCreated {
+    /// Its id: 8 letters and digits.
+    pub id: String,
+    /// When it was kept.
+    pub created_at: String,
+    /// When it expires, if it does.
+    pub expires_at: Option<String>,
+}
+
 /// Keeps a paste.
 #[utoipa::path(post, path = "/storage/paste", tag = "storage", summary = "Creates a paste",
     request_body = PasteCreate,
-    responses((status = 200, description = "{ok, id, createdAt, expiresAt}"),
+    responses((status = 200, body = PasteCreated),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 402, description = "Payment required")))]
 pub async fn create(
@@ -85,14 +97,36 @@ pub async fn create(
         .await?;
     Ok(reply(
         &caller,
-        json!({"id": id, "createdAt": iso(created_at), "expiresAt": expires_at.map(iso)}),
+        PasteCreated {
+            id,
+            created_at: iso(created_at),
+            expires_at: expires_at.map(iso),
+        },
     ))
+}
+
+/// A paste, read.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Paste {
+    /// Its id.
+    pub id: String,
+    /// The text.
+    pub content: String,
+    /// Its title, if it has one.
+    pub title: Option<String>,
+    /// Its language, if named.
+    pub language: Option<String>,
+    /// When it was kept.
+    pub created_at: String,
+    /// When it expires, if it does.
+    pub expires_at: Option<String>,
 }
 
 /// A paste.
 #[utoipa::path(get, path = "/storage/paste/{id}", tag = "storage", summary = "Reads a paste",
     params(("id" = String, Path, description = "The paste's id")),
-    responses((status = 200, description = "{ok, id, content, title, language, createdAt, expiresAt}"),
+    responses((status = 200, body = Paste),
               (status = 404, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn get(
     State(state): State<AppState>,
@@ -105,28 +139,37 @@ pub async fn get(
         .for_caller(&caller, move |db| {
             db.row(
                 "SELECT content, title, language, created_at, expires_at FROM x402_pastes WHERE id = ?1",
-                [lookup],
+                [&lookup],
                 |row| {
-                    Ok(json!({
-                        "content": row.get::<_, String>(0)?,
-                        "title": row.get::<_, Option<String>>(1)?,
-                        "language": row.get::<_, Option<String>>(2)?,
-                        "createdAt": iso(row.get(3)?),
-                        "expiresAt": row.get::<_, Option<i64>>(4)?.map(iso),
-                    }))
+                    Ok(Paste {
+                        id: lookup.clone(),
+                        content: row.get(0)?,
+                        title: row.get(1)?,
+                        language: row.get(2)?,
+                        created_at: iso(row.get(3)?),
+                        expires_at: row.get::<_, Option<i64>>(4)?.map(iso),
+                    })
                 },
             )
         })
         .await?;
-    let mut found = found.ok_or_else(|| ApiError::not_found(format!("no paste {id:?}")))?;
-    found["id"] = Value::from(id);
+    let found = found.ok_or_else(|| ApiError::not_found(format!("no paste {id:?}")))?;
     Ok(reply(&caller, found))
+}
+
+/// What a delete did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasteDeleted {
+    /// Whether there was such a paste.
+    pub deleted: bool,
+    /// Its id.
+    pub id: String,
 }
 
 /// Deletes a paste.
 #[utoipa::path(delete, path = "/storage/paste/{id}", tag = "storage", summary = "Deletes a paste",
     params(("id" = String, Path, description = "The paste's id")),
-    responses((status = 200, description = "{ok, deleted, id}"), (status = 402, description = "Payment required")))]
+    responses((status = 200, body = PasteDeleted), (status = 402, description = "Payment required")))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -137,5 +180,5 @@ pub async fn delete(
         .stores
         .for_caller(&caller, move |db| db.delete("x402_pastes", "id", &target))
         .await?;
-    Ok(reply(&caller, json!({"deleted": deleted, "id": id})))
+    Ok(reply(&caller, PasteDeleted { deleted, id }))
 }

@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::extract::{Query, State};
 use rusqlite::params;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::AppState;
@@ -30,6 +30,7 @@ pub const MAX_NAME_BYTES: usize = 128;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Push {
     /// The queue.
+    #[schema(min_length = 1, max_length = 128)]
     pub name: String,
     /// The items: any JSON, up to 100, each up to 16 KiB.
     pub items: Vec<Value>,
@@ -42,9 +43,13 @@ pub struct Push {
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
 pub struct Take {
     /// The queue.
+    #[schema(min_length = 1, max_length = 128)]
+    #[param(min_length = 1, max_length = 128)]
     pub name: String,
     /// How many: 1 to 100 (default 1).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100)]
+    #[param(minimum = 1, maximum = 100)]
     pub count: Option<u32>,
 }
 
@@ -52,6 +57,8 @@ pub struct Take {
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
 pub struct Named {
     /// The queue.
+    #[schema(min_length = 1, max_length = 128)]
+    #[param(min_length = 1, max_length = 128)]
     pub name: String,
 }
 
@@ -71,26 +78,65 @@ fn check_count(count: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
-/// The first `count` jobs of `queue` in order, as `{id, data, priority}`.
-fn first(db: &PayerDb, queue: &str, count: u32) -> Result<Vec<(i64, Value)>, ApiError> {
+/// A job, taken or peeked at.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Job {
+    /// Its id, in push order.
+    pub id: i64,
+    /// The item pushed.
+    pub data: Value,
+    /// Its priority.
+    pub priority: i64,
+}
+
+/// Jobs, first first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jobs {
+    /// The jobs.
+    pub items: Vec<Job>,
+    /// How many.
+    pub count: usize,
+}
+
+impl From<Vec<Job>> for Jobs {
+    fn from(items: Vec<Job>) -> Self {
+        Self {
+            count: items.len(),
+            items,
+        }
+    }
+}
+
+/// The first `count` jobs of `queue` in order.
+fn first(db: &PayerDb, queue: &str, count: u32) -> Result<Vec<Job>, ApiError> {
     db.rows(
         "SELECT id, data, priority FROM x402_jobs WHERE queue = ?1
          ORDER BY priority DESC, id LIMIT ?2",
         params![queue, count],
         |row| {
-            let id: i64 = row.get(0)?;
             let data: String = row.get(1)?;
-            let data = serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data));
-            let priority: i64 = row.get(2)?;
-            Ok((id, json!({"id": id, "data": data, "priority": priority})))
+            Ok(Job {
+                id: row.get(0)?,
+                data: serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data)),
+                priority: row.get(2)?,
+            })
         },
     )
+}
+
+/// What a push did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pushed {
+    /// How many items went onto the queue.
+    pub pushed: usize,
+    /// The queue.
+    pub queue: String,
 }
 
 /// Adds items to a queue.
 #[utoipa::path(post, path = "/storage/queue/push", tag = "storage", summary = "Pushes items onto a queue",
     request_body = Push,
-    responses((status = 200, description = "{ok, pushed, queue}"),
+    responses((status = 200, body = Pushed),
               (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
               (status = 402, description = "Payment required")))]
 pub async fn push(
@@ -134,13 +180,19 @@ pub async fn push(
             tx.commit().map_err(storage_error)
         })
         .await?;
-    Ok(reply(&caller, json!({"pushed": pushed, "queue": name})))
+    Ok(reply(
+        &caller,
+        Pushed {
+            pushed,
+            queue: name,
+        },
+    ))
 }
 
 /// Takes the first items off a queue.
 #[utoipa::path(post, path = "/storage/queue/pop", tag = "storage", summary = "Pops items off a queue",
     request_body = Take,
-    responses((status = 200, description = "{ok, items[{id, data, priority}], count}"),
+    responses((status = 200, body = Jobs),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn pop(
     State(state): State<AppState>,
@@ -155,9 +207,9 @@ pub async fn pop(
                 .execute_batch("BEGIN IMMEDIATE")
                 .map_err(storage_error)?;
             let taken = first(db, &request.name, count).and_then(|jobs| {
-                for (id, _) in &jobs {
+                for job in &jobs {
                     db.connection()
-                        .execute("DELETE FROM x402_jobs WHERE id = ?1", [id])
+                        .execute("DELETE FROM x402_jobs WHERE id = ?1", [job.id])
                         .map_err(storage_error)?;
                 }
                 Ok(jobs)
@@ -167,17 +219,13 @@ pub async fn pop(
             taken
         })
         .await?;
-    let items: Vec<Value> = items.into_iter().map(|(_, item)| item).collect();
-    Ok(reply(
-        &caller,
-        json!({"count": items.len(), "items": items}),
-    ))
+    Ok(reply(&caller, Jobs::from(items)))
 }
 
 /// The first items of a queue, left in it.
 #[utoipa::path(get, path = "/storage/queue/peek", tag = "storage", summary = "Peeks at a queue",
     params(Take),
-    responses((status = 200, description = "{ok, items[{id, data, priority}], count}"),
+    responses((status = 200, body = Jobs),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn peek(
     State(state): State<AppState>,
@@ -189,18 +237,29 @@ pub async fn peek(
         .stores
         .for_caller(&caller, move |db| first(db, &request.name, count))
         .await?;
-    let items: Vec<Value> = items.into_iter().map(|(_, item)| item).collect();
-    Ok(reply(
-        &caller,
-        json!({"count": items.len(), "items": items}),
-    ))
+    Ok(reply(&caller, Jobs::from(items)))
+}
+
+/// A queue's counts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueStatus {
+    /// The queue.
+    pub queue: String,
+    /// Items waiting.
+    pub pending: i64,
+    /// Always 0: a popped item has left the queue.
+    pub processing: i64,
+    /// Always 0.
+    pub completed: i64,
+    /// Always 0.
+    pub failed: i64,
 }
 
 /// How many items wait in a queue. Popped items leave the queue, so nothing is ever
 /// processing, completed or failed here: those counts are 0, in the reference's shape.
 #[utoipa::path(get, path = "/storage/queue/status", tag = "storage", summary = "A queue's counts",
     params(Named),
-    responses((status = 200, description = "{ok, queue, pending, processing, completed, failed}"),
+    responses((status = 200, body = QueueStatus),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn status(
     State(state): State<AppState>,
@@ -223,14 +282,29 @@ pub async fn status(
         .await?;
     Ok(reply(
         &caller,
-        json!({"queue": request.name, "pending": pending, "processing": 0, "completed": 0, "failed": 0}),
+        QueueStatus {
+            queue: request.name,
+            pending,
+            processing: 0,
+            completed: 0,
+            failed: 0,
+        },
     ))
+}
+
+/// What a clear did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueCleared {
+    /// How many items were dropped.
+    pub cleared: usize,
+    /// The queue.
+    pub queue: String,
 }
 
 /// Empties a queue.
 #[utoipa::path(post, path = "/storage/queue/clear", tag = "storage", summary = "Empties a queue",
     request_body = Named,
-    responses((status = 200, description = "{ok, cleared, queue}"),
+    responses((status = 200, body = QueueCleared),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn clear(
     State(state): State<AppState>,
@@ -249,6 +323,9 @@ pub async fn clear(
         .await?;
     Ok(reply(
         &caller,
-        json!({"cleared": cleared, "queue": request.name}),
+        QueueCleared {
+            cleared,
+            queue: request.name,
+        },
     ))
 }

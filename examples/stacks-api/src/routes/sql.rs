@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use base64::Engine as _;
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
@@ -63,10 +63,24 @@ fn json_of(value: ValueRef<'_>) -> (Value, usize) {
     }
 }
 
+/// A query's answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SqlRows {
+    /// The columns' names.
+    pub columns: Vec<String>,
+    /// The rows, each a list of values in column order (a blob as `{base64}`).
+    pub rows: Vec<Vec<Value>>,
+    /// How many rows.
+    pub row_count: usize,
+    /// Whether more rows were left out (past 1000).
+    pub truncated: bool,
+}
+
 /// A read-only query's rows.
 #[utoipa::path(post, path = "/storage/db/query", tag = "storage", summary = "Runs a read-only SQL query",
     request_body = SqlRequest,
-    responses((status = 200, description = "{ok, columns, rows, rowCount, truncated}"),
+    responses((status = 200, body = SqlRows),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn query(
@@ -87,7 +101,11 @@ pub async fn query(
                     "a query only reads: send statements that write to /storage/db/execute",
                 ));
             }
-            let columns: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+            let columns: Vec<String> = statement
+                .column_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
             let mut rows = statement
                 .query(rusqlite::params_from_iter(params))
                 .map_err(refuse)?;
@@ -108,18 +126,33 @@ pub async fn query(
                         "the result passes {MAX_RESULT_BYTES} bytes: select fewer rows or columns"
                     )));
                 }
-                out.push(Value::Array(values));
+                out.push(values);
             }
-            Ok(json!({"columns": columns, "rowCount": out.len(), "rows": out, "truncated": truncated}))
+            Ok(SqlRows {
+                columns,
+                row_count: out.len(),
+                rows: out,
+                truncated,
+            })
         })
         .await?;
     Ok(reply(&caller, answer))
 }
 
+/// A statement's effect.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SqlDone {
+    /// `true`: it ran.
+    pub success: bool,
+    /// The rows it inserted, changed or deleted.
+    pub rows_affected: usize,
+}
+
 /// A statement that writes: create, insert, update, delete, drop, in the payer's own tables.
 #[utoipa::path(post, path = "/storage/db/execute", tag = "storage", summary = "Runs a SQL statement that writes",
     request_body = SqlRequest,
-    responses((status = 200, description = "{ok, success, rowsAffected}"),
+    responses((status = 200, body = SqlDone),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn execute(
@@ -148,13 +181,35 @@ pub async fn execute(
         .await?;
     Ok(reply(
         &caller,
-        json!({"success": true, "rowsAffected": affected}),
+        SqlDone {
+            success: true,
+            rows_affected: affected,
+        },
     ))
+}
+
+/// A table, view or index of the payer's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SqlObject {
+    /// Its name.
+    pub name: String,
+    /// `table`, `view` or `index`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The statement that made it.
+    pub sql: String,
+}
+
+/// The payer's schema.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SqlSchema {
+    /// Its tables, views and indexes, by name.
+    pub tables: Vec<SqlObject>,
 }
 
 /// The payer's own tables and views, with their definitions.
 #[utoipa::path(get, path = "/storage/db/schema", tag = "storage", summary = "Lists your tables",
-    responses((status = 200, description = "{ok, tables[{name, type, sql}]}"),
+    responses((status = 200, body = SqlSchema),
               (status = 402, description = "Payment required")))]
 pub async fn schema(
     State(state): State<AppState>,
@@ -171,14 +226,14 @@ pub async fn schema(
                  ORDER BY name",
                 [],
                 |row| {
-                    Ok(json!({
-                        "name": row.get::<_, String>(0)?,
-                        "type": row.get::<_, String>(1)?,
-                        "sql": row.get::<_, String>(2)?,
-                    }))
+                    Ok(SqlObject {
+                        name: row.get(0)?,
+                        kind: row.get(1)?,
+                        sql: row.get(2)?,
+                    })
                 },
             )
         })
         .await?;
-    Ok(reply(&caller, json!({"tables": tables})))
+    Ok(reply(&caller, SqlSchema { tables }))
 }

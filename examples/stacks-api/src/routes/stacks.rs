@@ -11,7 +11,7 @@ use coinslot::stacks::message::{
 use coinslot::stacks::node::StacksNode;
 use coinslot::stacks::transaction::{AnchorMode, Payload, PostConditionMode};
 use coinslot::stacks::{ClarityValue, StacksAddress, Transaction};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
@@ -31,6 +31,7 @@ const TESTNET_P2SH: u8 = 21;
 #[serde(rename_all = "camelCase")]
 pub struct TargetNetwork {
     /// `mainnet` or `testnet` (the default).
+    #[param(pattern = "^(mainnet|testnet)$")]
     pub target_network: Option<String>,
 }
 
@@ -42,11 +43,25 @@ fn network_name(address: &StacksAddress) -> &'static str {
     }
 }
 
+/// An address re-versioned.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressConverted {
+    /// The address asked about.
+    pub original: String,
+    /// The same account on the target network.
+    pub converted: String,
+    /// `mainnet` or `testnet`.
+    pub original_network: String,
+    /// `mainnet` or `testnet`.
+    pub target_network: String,
+}
+
 /// The same account on the other network: its key hash under the other network's version.
 #[utoipa::path(get, path = "/stacks/address/{address}", tag = "stacks",
     summary = "An address (or contract principal) re-versioned for mainnet or testnet",
     params(("address" = String, Path, description = "A Stacks address or contract principal"), TargetNetwork),
-    responses((status = 200, description = "{ok, original, converted, originalNetwork, targetNetwork}"),
+    responses((status = 200, body = AddressConverted),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn address(
     caller: Caller,
@@ -81,12 +96,12 @@ pub async fn address(
     };
     Ok(reply(
         &caller,
-        json!({
-            "original": principal.to_string(),
-            "converted": converted.to_string(),
-            "originalNetwork": network_name(original),
-            "targetNetwork": if to_mainnet { "mainnet" } else { "testnet" },
-        }),
+        AddressConverted {
+            original: principal.to_string(),
+            converted: converted.to_string(),
+            original_network: network_name(original).to_owned(),
+            target_network: if to_mainnet { "mainnet" } else { "testnet" }.to_owned(),
+        },
     ))
 }
 
@@ -94,6 +109,7 @@ pub async fn address(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HexRequest {
     /// The bytes in hex, with or without `0x`.
+    #[schema(pattern = "^(0x)?([0-9a-fA-F]{2})*$")]
     pub hex: String,
 }
 
@@ -154,11 +170,25 @@ fn type_name(value: &ClarityValue) -> &'static str {
     }
 }
 
+/// A Clarity value, decoded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClarityDecoded {
+    /// Its consensus encoding, `0x…`.
+    pub hex: String,
+    /// Its kind of value (`uint`, `tuple`, `principal`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The value in the shape of stacks.js `cvToJSON`: `{type, value}`, numbers as text.
+    pub value: Value,
+    /// The value in Clarity's own notation.
+    pub repr: String,
+}
+
 /// A consensus-encoded Clarity value, decoded.
 #[utoipa::path(post, path = "/stacks/decode/clarity", tag = "stacks",
     summary = "A Clarity value decoded from its consensus hex",
     request_body = HexRequest,
-    responses((status = 200, description = "{ok, hex, type, value, repr}"),
+    responses((status = 200, body = ClarityDecoded),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn decode_clarity(
     caller: Caller,
@@ -168,20 +198,49 @@ pub async fn decode_clarity(
         .map_err(|e| ApiError::bad_request(format!("hex: not a Clarity value: {e}")))?;
     Ok(reply(
         &caller,
-        json!({
-            "hex": format!("0x{}", value.to_hex()),
-            "type": type_name(&value),
-            "value": clarity_json(&value),
-            "repr": value.to_string(),
-        }),
+        ClarityDecoded {
+            hex: format!("0x{}", value.to_hex()),
+            kind: type_name(&value).to_owned(),
+            value: clarity_json(&value),
+            repr: value.to_string(),
+        },
     ))
+}
+
+/// A transaction, decoded.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionDecoded {
+    /// Its id, `0x…`.
+    pub txid: String,
+    /// `token_transfer`, `contract_call`, `smart_contract`, …
+    pub tx_type: String,
+    /// `mainnet` or `testnet`.
+    pub network: String,
+    /// The origin's address, in the transaction's network.
+    pub sender: String,
+    /// Whether a sponsor pays the fee.
+    pub sponsored: bool,
+    /// The origin's nonce.
+    pub nonce: String,
+    /// The fee, in µSTX.
+    pub fee: String,
+    /// `on_chain_only`, `off_chain_only` or `any`.
+    pub anchor_mode: String,
+    /// `allow`, `deny` or `originator`.
+    pub post_condition_mode: String,
+    /// What it does, by type (a transfer's recipient, amount and memo; a call's contract,
+    /// function and arguments).
+    pub payload: Value,
+    /// How many post-conditions it carries.
+    pub post_condition_count: usize,
 }
 
 /// A raw transaction, decoded; its sender in the transaction's own network.
 #[utoipa::path(post, path = "/stacks/decode/transaction", tag = "stacks",
     summary = "A raw Stacks transaction decoded (SIP-005)",
     request_body = HexRequest,
-    responses((status = 200, description = "{ok, txid, txType, sender, nonce, fee, anchorMode, postConditionMode, payload, postConditionCount}"),
+    responses((status = 200, body = TransactionDecoded),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn decode_transaction(
     caller: Caller,
@@ -238,35 +297,45 @@ pub async fn decode_transaction(
     };
     Ok(reply(
         &caller,
-        json!({
-            "txid": tx.txid().to_string(),
-            "txType": tx_type,
-            "network": if mainnet { "mainnet" } else { "testnet" },
-            "sender": origin.address(mainnet).to_string(),
-            "sponsored": tx.auth.sponsor().is_some(),
-            "nonce": origin.nonce().to_string(),
-            "fee": origin.fee().to_string(),
-            "anchorMode": match tx.anchor_mode {
+        TransactionDecoded {
+            txid: tx.txid().to_string(),
+            tx_type: tx_type.to_owned(),
+            network: if mainnet { "mainnet" } else { "testnet" }.to_owned(),
+            sender: origin.address(mainnet).to_string(),
+            sponsored: tx.auth.sponsor().is_some(),
+            nonce: origin.nonce().to_string(),
+            fee: origin.fee().to_string(),
+            anchor_mode: match tx.anchor_mode {
                 AnchorMode::OnChainOnly => "on_chain_only",
                 AnchorMode::OffChainOnly => "off_chain_only",
                 AnchorMode::Any => "any",
-            },
-            "postConditionMode": match tx.post_condition_mode {
+            }
+            .to_owned(),
+            post_condition_mode: match tx.post_condition_mode {
                 PostConditionMode::Allow => "allow",
                 PostConditionMode::Deny => "deny",
                 PostConditionMode::Originator => "originator",
-            },
-            "payload": payload,
-            "postConditionCount": tx.post_conditions.len(),
-        }),
+            }
+            .to_owned(),
+            payload,
+            post_condition_count: tx.post_conditions.len(),
+        },
     ))
+}
+
+/// An account's profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileAnswer {
+    /// `{input, address, bnsName?, blockHeight, stxBalance, nonce, fungibleTokens[{contractId,
+    /// balance}], nonFungibleTokens[{contractId, count}]}`.
+    pub profile: Value,
 }
 
 /// An account's balances, nonce and tokens, read from the node and its Hiro API.
 #[utoipa::path(get, path = "/stacks/profile/{address}", tag = "stacks",
     summary = "An account's STX balance, nonce and tokens (or a BNS name's)",
     params(("address" = String, Path, description = "A Stacks address, contract principal or BNS name")),
-    responses((status = 200, description = "{ok, profile{input, address, bnsName?, blockHeight, stxBalance, nonce, fungibleTokens, nonFungibleTokens}}"),
+    responses((status = 200, body = ProfileAnswer),
               (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 402, description = "Payment required"),
               (status = 502, body = ErrorBody, description = "The Stacks node cannot be reached")))]
@@ -276,7 +345,7 @@ pub async fn profile(
     Path(input): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let profile = state.hiro.profile(&input).await?;
-    Ok(reply(&caller, json!({"profile": profile})))
+    Ok(reply(&caller, ProfileAnswer { profile }))
 }
 
 /// A message signed the Stacks way.
@@ -311,12 +380,21 @@ fn public_key(text: &str) -> Result<Vec<u8>, ApiError> {
     }
 }
 
+/// Whether a signature is the key's.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageVerified {
+    /// Whether the signature is the key's, over this message.
+    pub valid: bool,
+    /// The message.
+    pub message: String,
+}
+
 /// Whether a Stacks message signature (`"\x17Stacks Signed Message:\n"` prefix, or the legacy
 /// one) is the key's.
 #[utoipa::path(post, path = "/stacks/verify/message", tag = "stacks",
     summary = "Checks a Stacks signed message (RSV)",
     request_body = VerifyMessageRequest,
-    responses((status = 200, description = "{ok, valid, message}"),
+    responses((status = 200, body = MessageVerified),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn verify_message_route(
     caller: Caller,
@@ -327,7 +405,10 @@ pub async fn verify_message_route(
     let valid = verify_message(request.message.as_bytes(), &signature, &key);
     Ok(reply(
         &caller,
-        json!({"valid": valid, "message": request.message}),
+        MessageVerified {
+            valid,
+            message: request.message,
+        },
     ))
 }
 
@@ -357,12 +438,24 @@ pub struct VerifySip018Request {
     pub message: String,
 }
 
+/// Whether a SIP-018 signature is the key's.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Sip018Verified {
+    /// Whether the signature is the key's, over this domain and message.
+    pub valid: bool,
+    /// The message, in Clarity's notation.
+    pub message: String,
+    /// The hash signed, `0x…`.
+    pub structured_data_hash: String,
+}
+
 /// Whether a SIP-018 signature is the key's: `sha256("SIP018" ‖ sha256(domain) ‖
 /// sha256(message))`, as the SIP says (the reference service hashes the raw bytes instead).
 #[utoipa::path(post, path = "/stacks/verify/sip018", tag = "stacks",
     summary = "Checks a SIP-018 structured data signature",
     request_body = VerifySip018Request,
-    responses((status = 200, description = "{ok, valid, message, structuredDataHash}"),
+    responses((status = 200, body = Sip018Verified),
               (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
 pub async fn verify_sip018(
     caller: Caller,
@@ -378,11 +471,11 @@ pub async fn verify_sip018(
     let valid = verify_structured_data(&domain, &message, &signature, &key);
     Ok(reply(
         &caller,
-        json!({
-            "valid": valid,
-            "message": message.to_string(),
-            "structuredDataHash": format!("0x{}", hex::encode(sip018_hash(&domain, &message))),
-        }),
+        Sip018Verified {
+            valid,
+            message: message.to_string(),
+            structured_data_hash: format!("0x{}", hex::encode(sip018_hash(&domain, &message))),
+        },
     ))
 }
 
