@@ -23,6 +23,8 @@ case "${1:-}" in
 esac
 
 ./scripts/install-tools.sh
+# The Stacks API loads its embedding model at start.
+./scripts/install-models.sh
 
 # The x402-rs peer is a Cargo project of its own (its lock file stays out of ours), built into
 # our target folder so that the runner finds it beside coinslot-bench.
@@ -31,7 +33,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 if [ "$mode" = smoke ]; then
   step "build (debug)"
-  cargo build --locked -p coinslot-benches --bins
+  cargo build --locked -p coinslot-benches -p coinslot-example-stacks-api --bins
   "${peer[@]}"
   step "criterion benches, once each"
   cargo test --locked -p coinslot-benches --benches
@@ -39,7 +41,7 @@ if [ "$mode" = smoke ]; then
   "$CARGO_TARGET_DIR/debug/coinslot-bench" run --smoke
 else
   step "build (release)"
-  cargo build --locked --release -p coinslot-benches --bins
+  cargo build --locked --release -p coinslot-benches -p coinslot-example-stacks-api --bins
   "${peer[@]}" --release
   step "criterion benches"
   cargo bench --locked -p coinslot-benches

@@ -9,3 +9,4 @@ pub mod report;
 pub mod run;
 pub mod samples;
 pub mod serve;
+pub mod stacks_api;

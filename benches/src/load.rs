@@ -304,13 +304,18 @@ async fn resolve(url: &str) -> Result<(&str, SocketAddr), String> {
     Ok((authority, address))
 }
 
-/// One request, for reading a server's 402 challenge: the status and the headers.
+/// One `GET`, for reading a server's 402 challenge: the status and the headers.
 pub async fn fetch(url: &str, path: &str) -> Result<http::Response<Bytes>, String> {
+    send_once(url, &Job::get(path)).await
+}
+
+/// `job` sent once, on a connection of its own.
+pub async fn send_once(url: &str, job: &Job) -> Result<http::Response<Bytes>, String> {
     let (authority, address) = resolve(url).await?;
     let mut sender = connect(address).await?;
     sender.ready().await.map_err(|e| e.to_string())?;
     let response = sender
-        .send_request(Job::get(path).request(authority))
+        .send_request(job.request(authority))
         .await
         .map_err(|e| e.to_string())?;
     let (parts, body) = response.into_parts();

@@ -1,6 +1,6 @@
 //! `coinslot-bench`: the benchmarks' command.
 //!
-//! - `coinslot-bench serve paid|bare|metered|facilitator`: one of our servers (see `serve.rs`);
+//! - `coinslot-bench serve paid|bare|metered|facilitator|bare-hashing`: one of our servers (see `serve.rs`);
 //! - `coinslot-bench run [--smoke] [--out FILE] [--criterion DIR] [--only PEER,…]`: every load
 //!   measurement (of the peers named: coinslot, x402-rs, ts, axum),
 //!   then the report, with criterion's results read from `DIR` (default `target/criterion`)
@@ -13,7 +13,7 @@ use coinslot_benches::report;
 use coinslot_benches::run::{self, Peer, Plan};
 use coinslot_benches::serve::{self, Server};
 
-const USAGE: &str = "usage: coinslot-bench serve paid|bare|metered|facilitator\n       coinslot-bench run [--smoke] [--out FILE] [--criterion DIR] [--only PEER,...]";
+const USAGE: &str = "usage: coinslot-bench serve paid|bare|metered|facilitator|bare-hashing\n       coinslot-bench run [--smoke] [--out FILE] [--criterion DIR] [--only PEER,...]";
 
 #[tokio::main]
 async fn main() {
@@ -24,6 +24,7 @@ async fn main() {
             Some("bare") => serve::serve(Server::Bare).await,
             Some("metered") => serve::serve(Server::Metered).await,
             Some("facilitator") => serve::serve(Server::Facilitator).await,
+            Some("bare-hashing") => serve::serve(Server::BareHashing).await,
             _ => Err(USAGE.into()),
         },
         Some("run") => run_all(&args[1..]).await,

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::run::{Figures, Peer, Stat};
+use crate::run::{Figures, Peer, Plan, Stat};
+use crate::stacks_api::StacksApiFigures;
 
 /// Criterion's median time of bench `id` (`evm/verify_local`) in ns, from the folder criterion
 /// writes (`target/criterion`).
@@ -314,6 +315,10 @@ pub fn render(figures: &Figures, criterion_dir: &Path, root: &Path) -> String {
         );
     }
     line(w, "");
+
+    if let Some(api) = &figures.stacks_api {
+        stacks_api(w, plan, api);
+    }
 
     goals(w, figures, local, floor, stacks);
     w.push_str(LIMITS);
@@ -643,6 +648,74 @@ fn setup(w: &mut String, figures: &Figures) {
          - Each figure is the median of {} runs (of {} for the 402); micro benches are criterion's medians \
          (`cargo bench -p coinslot-benches`).",
         plan.runs, plan.challenge_runs
+    );
+    line(w, "");
+}
+
+/// §8: the Stacks API (`examples/stacks-api`) under load.
+fn stacks_api(w: &mut String, plan: &Plan, api: &StacksApiFigures) {
+    line(w, "## 8. The Stacks API");
+    line(w, "");
+    let _ = writeln!(
+        w,
+        "`examples/stacks-api`, the release build, one process with its in-process facilitator \
+         on the Stacks devnet (a block every {} ms), its SQLite files on this machine's disk. \
+         `POST /hashing/sha256` of `{{\"data\":\"hello world\"}}`: its handler alone on bare \
+         axum (the limit); through the whole service on a prepaid API key (the access policy \
+         debits the key's credit in SQLite, the usage record writes a row: two SQLite \
+         transactions per call); and paid in STX, each request with its own pre-signed \
+         transfer (verify, the handler, settle: broadcast and wait for the block, the receipt; \
+         {} requests per run on 1 connection, {} on {}, every 200 checked against the payee's \
+         balance). The others run {} s each. Medians of {} runs.",
+        coinslot_testkit::stacks::BLOCK_MS,
+        plan.stacks_paid_serial,
+        plan.stacks_paid_concurrent,
+        plan.connections,
+        plan.challenge.as_secs_f64(),
+        plan.runs,
+    );
+    line(w, "");
+    let c = plan.connections;
+    let _ = writeln!(
+        w,
+        "| call | c=1 req/s | c=1 p50 ms | c=1 p99 ms | c={c} req/s | c={c} p50 ms | c={c} p99 ms | of the bare handler (c=1 / c={c}) |"
+    );
+    line(w, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let rows = [
+        ("hashing, the handler alone", &api.bare),
+        ("hashing, API key", &api.keyed),
+        ("hashing, paid in STX", &api.paid),
+        ("KV set (one key, overwritten), API key", &api.kv_set),
+        ("KV get, API key", &api.kv_get),
+    ];
+    for (what, (one, many)) in rows {
+        let _ = writeln!(
+            w,
+            "| {what} | {} | {} | {} | {} | {} | {} | {} / {} |",
+            rate(one.throughput),
+            ms(one.p50),
+            ms(one.p99),
+            rate(many.throughput),
+            ms(many.p50),
+            ms(many.p99),
+            percent(one.throughput / api.bare.0.throughput),
+            percent(many.throughput / api.bare.1.throughput),
+        );
+    }
+    line(w, "");
+    let overhead = |bare: f64, keyed: f64| 1e6 / keyed - 1e6 / bare;
+    let _ = writeln!(
+        w,
+        "The service's overhead over the bare handler, on an API key: {:.0} µs per call on one \
+         connection ({} against {} p50). Peak resident memory of the service after these runs, \
+         with all-MiniLM-L6-v2 loaded for vector memory: {}.",
+        overhead(api.bare.0.throughput, api.keyed.0.throughput),
+        ms(api.keyed.0.p50),
+        ms(api.bare.0.p50),
+        api.peak_kb.map_or("—".to_owned(), |kb| format!(
+            "{:.1} MB",
+            kb as f64 / 1024.0
+        )),
     );
     line(w, "");
 }

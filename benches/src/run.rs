@@ -19,6 +19,7 @@ use crate::host;
 use crate::load::{self, Expect, Job, Outcome, Work};
 use crate::samples;
 use crate::serve::{METERED_CHARGE, METERED_ROUTE, PRICE_UNITS, ROUTE};
+use crate::stacks_api::{self, StacksApiFigures};
 
 /// How much to measure.
 #[derive(Debug, Clone)]
@@ -44,6 +45,11 @@ pub struct Plan {
     pub settle: usize,
     /// Seconds of each `@stacks/transactions` run.
     pub stacks_seconds: f64,
+    /// Calls to the Stacks API paid in STX per run, one connection (each waits for its
+    /// block on the devnet).
+    pub stacks_paid_serial: usize,
+    /// The same, `connections` connections.
+    pub stacks_paid_concurrent: usize,
     /// The longest a run of paid requests, `/verify` or `/settle` may take: past it no new
     /// request is sent (a slow peer serves fewer requests; its rate is what it served).
     pub limit: Duration,
@@ -67,6 +73,8 @@ impl Plan {
             verify: 2000,
             settle: 300,
             stacks_seconds: 3.0,
+            stacks_paid_serial: 50,
+            stacks_paid_concurrent: 300,
             limit: Duration::from_secs(30),
             only: Vec::new(),
         }
@@ -85,6 +93,8 @@ impl Plan {
             verify: 8,
             settle: 4,
             stacks_seconds: 0.2,
+            stacks_paid_serial: 3,
+            stacks_paid_concurrent: 8,
             limit: Duration::from_secs(30),
             only: Vec::new(),
         }
@@ -142,7 +152,7 @@ pub struct Stat {
 }
 
 impl Stat {
-    fn median(outcomes: &[Outcome]) -> Self {
+    pub(crate) fn median(outcomes: &[Outcome]) -> Self {
         Self {
             throughput: median(outcomes.iter().map(Outcome::throughput)),
             p50: median(outcomes.iter().map(|o| o.percentile_ms(0.50))),
@@ -238,6 +248,8 @@ pub struct Figures {
     pub metered: Vec<MeteredFigures>,
     /// `@stacks/transactions` decoding and verifying, transactions per second.
     pub stacks_js: f64,
+    /// The Stacks API, when coinslot is measured.
+    pub stacks_api: Option<StacksApiFigures>,
 }
 
 /// Contracts x402-rs checks for at start-up (its ERC-6492 validator and Permit2 proxies); the
@@ -400,17 +412,23 @@ pub async fn run(plan: &Plan, bin_dir: &Path) -> Result<Figures, String> {
     }
     eprintln!("==> @stacks/transactions");
     let stacks_js = stacks_js(plan).await?;
+    let stacks_api = if wanted(&Peer::Coinslot) {
+        Some(stacks_api::measure(plan, bin_dir).await?)
+    } else {
+        None
+    };
     Ok(Figures {
         plan: plan.clone(),
         servers,
         facilitators,
         metered,
         stacks_js,
+        stacks_api,
     })
 }
 
 /// Runs `work` and insists that every request was served.
-async fn clean(
+pub(crate) async fn clean(
     what: &str,
     url: &str,
     connections: usize,

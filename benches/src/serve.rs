@@ -1,8 +1,9 @@
 //! The servers the runner measures on our side, each run as its own process so that its memory
 //! is its own: the paid route on coinslot-tower, the same route on bare axum (the limit), a
-//! metered (`upto`) route, and coinslot's facilitator API.
+//! metered (`upto`) route, coinslot's facilitator API, and the Stacks API's hashing handler
+//! alone (the limit of the Stacks API's figures).
 //!
-//! All take `RPC_URL`, `SETTLER_KEYS` (comma-separated) and `PAY_TO` from the environment,
+//! All but the last take `RPC_URL`, `SETTLER_KEYS` (comma-separated) and `PAY_TO` from the environment,
 //! listen on a free loopback port and print `... listening on http://127.0.0.1:PORT`.
 
 use std::sync::Arc;
@@ -11,12 +12,13 @@ use std::time::Duration;
 use alloy::primitives::Address;
 use alloy::providers::{Provider as _, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use coinslot_core::{Charge, Price, TokenAmount};
 use coinslot_evm::EvmChain;
 use coinslot_evm::exact::{Eip3009Token, ExactEvmFacilitator};
 use coinslot_evm::upto::UptoEvmFacilitator;
+use coinslot_example_stacks_api::routes::hashing;
 use coinslot_facilitator::{FacilitatorApi, LocalFacilitator};
 use coinslot_tower::{PaidRoute, PaymentLayer};
 
@@ -41,6 +43,9 @@ pub enum Server {
     Metered,
     /// coinslot's facilitator behind its HTTP API.
     Facilitator,
+    /// `POST /hashing/sha256` of the Stacks API, its handler's work on bare axum: no paywall,
+    /// access policy, caller or usage record.
+    BareHashing,
 }
 
 fn env(name: &str) -> Result<String, String> {
@@ -96,9 +101,21 @@ pub async fn serve(server: Server) -> Result<(), String> {
             "Facilitator",
             FacilitatorApi::new(facilitator().await?.0).into_router(),
         ),
+        Server::BareHashing => ("Server", Router::new().route(HASHING_ROUTE, post(sha256))),
     };
     println!("{what} listening on http://{address}");
     axum::serve(listener, app).await.map_err(|e| e.to_string())
+}
+
+/// The Stacks API route the runner measures.
+pub const HASHING_ROUTE: &str = "/hashing/sha256";
+
+async fn sha256(
+    axum::Json(request): axum::Json<hashing::HashRequest>,
+) -> Result<axum::Json<hashing::HashResponse>, String> {
+    hashing::digest_of(hashing::Algorithm::Sha256, request)
+        .map(axum::Json)
+        .map_err(|e| e.message)
 }
 
 fn pay_to() -> Result<Address, String> {

@@ -37,13 +37,20 @@ pub struct HashResponse {
     pub input_length: usize,
 }
 
+/// A digest the service computes.
 #[derive(Debug, Clone, Copy)]
-enum Algorithm {
+pub enum Algorithm {
+    /// SHA-256.
     Sha256,
+    /// SHA-512.
     Sha512,
+    /// SHA-512/256, FIPS 180-4's (its own initial values).
     Sha512_256,
+    /// Ethereum's Keccak-256 (not SHA3-256).
     Keccak256,
+    /// RIPEMD-160 of SHA-256.
     Hash160,
+    /// RIPEMD-160.
     Ripemd160,
 }
 
@@ -71,11 +78,9 @@ impl Algorithm {
     }
 }
 
-fn hash(
-    algorithm: Algorithm,
-    caller: &Caller,
-    request: HashRequest,
-) -> Result<Json<Value>, ApiError> {
+/// The digest of `request` with `algorithm`: the handlers' work, without the service
+/// around it (the benchmarks' bare handler serves it alone).
+pub fn digest_of(algorithm: Algorithm, request: HashRequest) -> Result<HashResponse, ApiError> {
     let data = match request.data.strip_prefix("0x") {
         Some(hex) => hex::decode(hex)
             .map_err(|e| ApiError::bad_request(format!("data: 0x… is not hex: {e}")))?,
@@ -94,15 +99,12 @@ fn hash(
             )));
         }
     };
-    Ok(reply(
-        caller,
-        HashResponse {
-            hash,
-            algorithm: algorithm.name().to_owned(),
-            encoding: encoding.to_owned(),
-            input_length: data.len(),
-        },
-    ))
+    Ok(HashResponse {
+        hash,
+        algorithm: algorithm.name().to_owned(),
+        encoding: encoding.to_owned(),
+        input_length: data.len(),
+    })
 }
 
 macro_rules! hash_route {
@@ -116,7 +118,7 @@ macro_rules! hash_route {
             caller: Caller,
             Body(request): Body<HashRequest>,
         ) -> Result<Json<Value>, ApiError> {
-            hash($algorithm, &caller, request)
+            digest_of($algorithm, request).map(|digest| reply(&caller, digest))
         }
     };
 }
