@@ -112,8 +112,7 @@ macro_rules! hash_route {
         #[doc = $summary]
         #[utoipa::path(post, path = $path, tag = "hashing", summary = $summary,
                     request_body = HashRequest,
-                    responses((status = 200, body = HashResponse), (status = 400, body = ErrorBody),
-                              (status = 402, description = "Payment required")))]
+                    responses((status = 200, body = HashResponse), (status = 400, body = ErrorBody)))]
         pub async fn $handler(
             caller: Caller,
             Body(request): Body<HashRequest>,

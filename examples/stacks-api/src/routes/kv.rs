@@ -48,8 +48,7 @@ pub struct KvSaved {
 #[utoipa::path(post, path = "/storage/kv", tag = "storage", summary = "Sets a key",
     request_body = KvSet,
     responses((status = 200, body = KvSaved),
-              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-              (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn set(
     State(state): State<AppState>,
     caller: Caller,
@@ -118,7 +117,7 @@ pub struct KvEntry {
 #[utoipa::path(get, path = "/storage/kv/{key}", tag = "storage", summary = "Reads a key",
     params(("key" = String, Path, description = "The key")),
     responses((status = 200, body = KvEntry),
-              (status = 404, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -160,7 +159,7 @@ pub struct KvDeleted {
 /// Deletes a key.
 #[utoipa::path(delete, path = "/storage/kv/{key}", tag = "storage", summary = "Deletes a key",
     params(("key" = String, Path, description = "The key")),
-    responses((status = 200, body = KvDeleted), (status = 402, description = "Payment required")))]
+    responses((status = 200, body = KvDeleted)))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -209,7 +208,7 @@ pub struct KvKeys {
 #[utoipa::path(get, path = "/storage/kv", tag = "storage", summary = "Lists keys",
     params(KvList),
     responses((status = 200, body = KvKeys),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

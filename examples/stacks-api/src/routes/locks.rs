@@ -108,7 +108,7 @@ pub struct LockTaken {
 #[utoipa::path(post, path = "/storage/sync/lock", tag = "storage", summary = "Takes a lock",
     request_body = LockRequest,
     responses((status = 200, body = LockTaken),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn lock(
     State(state): State<AppState>,
     caller: Caller,
@@ -178,7 +178,7 @@ const NOT_HELD: &str = "not held with this token (expired, or another holder's)"
 #[utoipa::path(post, path = "/storage/sync/unlock", tag = "storage", summary = "Releases a lock",
     request_body = HeldLock,
     responses((status = 200, body = Released),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn unlock(
     State(state): State<AppState>,
     caller: Caller,
@@ -223,7 +223,7 @@ pub struct Extended {
 #[utoipa::path(post, path = "/storage/sync/extend", tag = "storage", summary = "Extends a held lock",
     request_body = HeldLock,
     responses((status = 200, body = Extended),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn extend(
     State(state): State<AppState>,
     caller: Caller,
@@ -267,8 +267,7 @@ pub struct LockState {
 /// Whether a lock is held, and until when.
 #[utoipa::path(get, path = "/storage/sync/status/{name}", tag = "storage", summary = "A lock's state",
     params(("name" = String, Path, description = "The lock's name")),
-    responses((status = 200, body = LockState),
-              (status = 402, description = "Payment required")))]
+    responses((status = 200, body = LockState)))]
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -318,8 +317,7 @@ pub struct HeldLocks {
 
 /// The locks held now.
 #[utoipa::path(get, path = "/storage/sync/list", tag = "storage", summary = "Lists held locks",
-    responses((status = 200, body = HeldLocks),
-              (status = 402, description = "Payment required")))]
+    responses((status = 200, body = HeldLocks)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let locks = state
         .stores

@@ -56,8 +56,7 @@ pub struct Stored {
 #[utoipa::path(post, path = "/storage/memory/store", tag = "storage", summary = "Remembers texts, embedded for semantic search",
     request_body = Store,
     responses((status = 200, body = Stored),
-              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-              (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn store(
     State(state): State<AppState>,
     caller: Caller,
@@ -172,8 +171,7 @@ pub struct SearchResults {
 #[utoipa::path(post, path = "/storage/memory/search", tag = "storage", summary = "Searches memories by meaning",
     request_body = Search,
     responses((status = 200, body = SearchResults),
-              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-              (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
@@ -265,7 +263,7 @@ pub struct Forgotten {
 #[utoipa::path(post, path = "/storage/memory/delete", tag = "storage", summary = "Deletes memories",
     request_body = Forget,
     responses((status = 200, body = Forgotten),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -329,7 +327,7 @@ pub struct Memories {
 #[utoipa::path(get, path = "/storage/memory/list", tag = "storage", summary = "Lists memories",
     params(Page),
     responses((status = 200, body = Memories),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -372,7 +370,7 @@ pub struct Cleared {
 
 /// Forgets every memory of the payer.
 #[utoipa::path(post, path = "/storage/memory/clear", tag = "storage", summary = "Deletes every memory",
-    responses((status = 200, body = Cleared), (status = 402, description = "Payment required")))]
+    responses((status = 200, body = Cleared)))]
 pub async fn clear(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let cleared = state
         .stores

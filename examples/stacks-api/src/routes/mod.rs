@@ -115,7 +115,7 @@ pub struct Usage {
 /// What the caller has spent here, by endpoint and token.
 #[utoipa::path(get, path = "/usage", tag = "account", summary = "Your own calls and spending",
     responses((status = 200, body = Usage),
-              (status = 401, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 401, body = ErrorBody)))]
 pub async fn usage(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let account = caller.account()?.as_str().to_owned();
     let usage = state.usage.of_account(account.clone()).await?;

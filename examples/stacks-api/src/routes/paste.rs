@@ -49,8 +49,7 @@ pub struct PasteCreated {
 #[utoipa::path(post, path = "/storage/paste", tag = "storage", summary = "Creates a paste",
     request_body = PasteCreate,
     responses((status = 200, body = PasteCreated),
-              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-              (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -127,7 +126,7 @@ pub struct Paste {
 #[utoipa::path(get, path = "/storage/paste/{id}", tag = "storage", summary = "Reads a paste",
     params(("id" = String, Path, description = "The paste's id")),
     responses((status = 200, body = Paste),
-              (status = 404, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,7 +168,7 @@ pub struct PasteDeleted {
 /// Deletes a paste.
 #[utoipa::path(delete, path = "/storage/paste/{id}", tag = "storage", summary = "Deletes a paste",
     params(("id" = String, Path, description = "The paste's id")),
-    responses((status = 200, body = PasteDeleted), (status = 402, description = "Payment required")))]
+    responses((status = 200, body = PasteDeleted)))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

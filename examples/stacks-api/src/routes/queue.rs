@@ -137,8 +137,7 @@ pub struct Pushed {
 #[utoipa::path(post, path = "/storage/queue/push", tag = "storage", summary = "Pushes items onto a queue",
     request_body = Push,
     responses((status = 200, body = Pushed),
-              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
-              (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn push(
     State(state): State<AppState>,
     caller: Caller,
@@ -193,7 +192,7 @@ pub async fn push(
 #[utoipa::path(post, path = "/storage/queue/pop", tag = "storage", summary = "Pops items off a queue",
     request_body = Take,
     responses((status = 200, body = Jobs),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn pop(
     State(state): State<AppState>,
     caller: Caller,
@@ -226,7 +225,7 @@ pub async fn pop(
 #[utoipa::path(get, path = "/storage/queue/peek", tag = "storage", summary = "Peeks at a queue",
     params(Take),
     responses((status = 200, body = Jobs),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn peek(
     State(state): State<AppState>,
     caller: Caller,
@@ -260,7 +259,7 @@ pub struct QueueStatus {
 #[utoipa::path(get, path = "/storage/queue/status", tag = "storage", summary = "A queue's counts",
     params(Named),
     responses((status = 200, body = QueueStatus),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -305,7 +304,7 @@ pub struct QueueCleared {
 #[utoipa::path(post, path = "/storage/queue/clear", tag = "storage", summary = "Empties a queue",
     request_body = Named,
     responses((status = 200, body = QueueCleared),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn clear(
     State(state): State<AppState>,
     caller: Caller,

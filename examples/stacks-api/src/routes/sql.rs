@@ -82,7 +82,7 @@ pub struct SqlRows {
     request_body = SqlRequest,
     responses((status = 200, body = SqlRows),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 413, body = ErrorBody)))]
 pub async fn query(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,7 +154,7 @@ pub struct SqlDone {
     request_body = SqlRequest,
     responses((status = 200, body = SqlDone),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 413, body = ErrorBody)))]
 pub async fn execute(
     State(state): State<AppState>,
     caller: Caller,
@@ -209,8 +209,7 @@ pub struct SqlSchema {
 
 /// The payer's own tables and views, with their definitions.
 #[utoipa::path(get, path = "/storage/db/schema", tag = "storage", summary = "Lists your tables",
-    responses((status = 200, body = SqlSchema),
-              (status = 402, description = "Payment required")))]
+    responses((status = 200, body = SqlSchema)))]
 pub async fn schema(
     State(state): State<AppState>,
     caller: Caller,

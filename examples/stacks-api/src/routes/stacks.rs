@@ -62,7 +62,7 @@ pub struct AddressConverted {
     summary = "An address (or contract principal) re-versioned for mainnet or testnet",
     params(("address" = String, Path, description = "A Stacks address or contract principal"), TargetNetwork),
     responses((status = 200, body = AddressConverted),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn address(
     caller: Caller,
     Path(address): Path<String>,
@@ -189,7 +189,7 @@ pub struct ClarityDecoded {
     summary = "A Clarity value decoded from its consensus hex",
     request_body = HexRequest,
     responses((status = 200, body = ClarityDecoded),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn decode_clarity(
     caller: Caller,
     Body(request): Body<HexRequest>,
@@ -241,7 +241,7 @@ pub struct TransactionDecoded {
     summary = "A raw Stacks transaction decoded (SIP-005)",
     request_body = HexRequest,
     responses((status = 200, body = TransactionDecoded),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn decode_transaction(
     caller: Caller,
     Body(request): Body<HexRequest>,
@@ -337,7 +337,6 @@ pub struct ProfileAnswer {
     params(("address" = String, Path, description = "A Stacks address, contract principal or BNS name")),
     responses((status = 200, body = ProfileAnswer),
               (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 402, description = "Payment required"),
               (status = 502, body = ErrorBody, description = "The Stacks node cannot be reached")))]
 pub async fn profile(
     State(state): State<AppState>,
@@ -395,7 +394,7 @@ pub struct MessageVerified {
     summary = "Checks a Stacks signed message (RSV)",
     request_body = VerifyMessageRequest,
     responses((status = 200, body = MessageVerified),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn verify_message_route(
     caller: Caller,
     Body(request): Body<VerifyMessageRequest>,
@@ -456,7 +455,7 @@ pub struct Sip018Verified {
     summary = "Checks a SIP-018 structured data signature",
     request_body = VerifySip018Request,
     responses((status = 200, body = Sip018Verified),
-              (status = 400, body = ErrorBody), (status = 402, description = "Payment required")))]
+              (status = 400, body = ErrorBody)))]
 pub async fn verify_sip018(
     caller: Caller,
     Body(request): Body<VerifySip018Request>,
