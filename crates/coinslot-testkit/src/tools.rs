@@ -71,9 +71,10 @@ pub fn python() -> Result<&'static Python> {
     installed(&PYTHON, "python", "requirements.txt")
 }
 
-/// schemathesis (PyPI), pinned in `python/schemathesis.txt`, installed on first use like
-/// [`python`]: it checks a service against its OpenAPI document. Its command line is
-/// `st`: run it with `command(packages.join("bin/st"))`.
+/// schemathesis and openapi-spec-validator (PyPI), pinned in `python/schemathesis.txt`,
+/// installed on first use like [`python`]: they check a service against its OpenAPI document,
+/// and the document itself. Their command lines: `command(packages.join("bin/st"))`,
+/// `command(packages.join("bin/openapi-spec-validator"))`.
 pub fn schemathesis() -> Result<&'static Python> {
     static SCHEMATHESIS: PythonCell = OnceLock::new();
     installed(&SCHEMATHESIS, "schemathesis", "schemathesis.txt")

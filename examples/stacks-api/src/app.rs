@@ -282,6 +282,7 @@ pub async fn build(config: &Config, public_url: &str) -> Result<Router, String> 
         .map_err(|e| format!("the API keys: {e}"))?;
     let stores = PayerStores::new(config.data_dir.join("payers"))
         .map_err(|e| format!("the payer databases: {e}"))?;
+    stores.keep_swept();
     let embedder = Embedder::load_installed(&config.models_dir)
         .map_err(|e| format!("vector memory's model (MODELS_DIR): {e}"))?;
     let pricing = Arc::new(Pricing::new(config));

@@ -49,6 +49,7 @@ pub fn document(api: &OpenApi, paid: &[(String, String)]) -> Result<String, Stri
         "type": "apiKey", "in": "header", "name": "X-API-Key",
         "description": "A prepaid key, served without a payment while its credit lasts",
     });
+    name_operations(&mut doc);
     for (method, path) in paid {
         let Some(operation) = doc["paths"][path.as_str()].get_mut(method.as_str()) else {
             return Err(format!("{method} {path} is not in the document"));
@@ -65,12 +66,12 @@ pub fn document(api: &OpenApi, paid: &[(String, String)]) -> Result<String, Stri
             ),
             ("401", refusal("An unknown API key")),
             ("402", payment_required()),
+            (
+                "413",
+                refusal("A value past its limit, or a body over 1 MiB"),
+            ),
         ];
         if takes_body {
-            shared.push((
-                "413",
-                refusal("A body over 1 MiB, or a value past its limit"),
-            ));
             shared.push(("415", refusal("A body that is not application/json")));
         }
         for (status, answer) in shared {
@@ -85,4 +86,29 @@ pub fn document(api: &OpenApi, paid: &[(String, String)]) -> Result<String, Stri
         operation["security"] = json!([{}, {"apiKey": []}]);
     }
     serde_json::to_string(&doc).map_err(|e| e.to_string())
+}
+
+/// Gives every operation an id made of its method and path (`post_storage_memory_delete`):
+/// the handlers' function names, utoipa's ids, repeat across modules (`delete`, `list`).
+fn name_operations(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths {
+        let Some(operations) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in operations {
+            let words: Vec<&str> = path
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|word| !word.is_empty())
+                .collect();
+            let id = format!("{method}_{}", words.join("_"));
+            operation["operationId"] = Value::from(if words.is_empty() {
+                format!("{method}_index")
+            } else {
+                id
+            });
+        }
+    }
 }

@@ -15,6 +15,9 @@ pub const MAX_DATABASE_BYTES: u64 = 64 * 1024 * 1024;
 /// SQLite's page size, set on creation.
 const PAGE_SIZE: u64 = 4096;
 
+/// How often [`PayerStores::keep_swept`] sweeps every payer's database.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The service's tables, created on first use.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS x402_kv (
@@ -78,6 +81,42 @@ impl PayerStores {
     {
         let account = caller.account()?;
         self.with(account, work).await
+    }
+
+    /// Deletes the expired rows of every payer's database, visited lately or not; how many
+    /// databases it swept. (A call sweeps its own payer's database as it opens it.)
+    pub async fn sweep_all(&self) -> Result<usize, ApiError> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let entries = std::fs::read_dir(&dir)
+                .map_err(|e| ApiError::internal("cannot list the payer databases", e))?;
+            let mut swept = 0;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|ext| ext == "sqlite") {
+                    PayerDb::open(&path)?;
+                    swept += 1;
+                }
+            }
+            Ok(swept)
+        })
+        .await
+        .map_err(|e| ApiError::internal("the sweep failed", e))?
+    }
+
+    /// Sweeps every payer's database every [`SWEEP_EVERY`], for as long as the runtime runs.
+    pub fn keep_swept(&self) {
+        let stores = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                if let Err(refusal) = stores.sweep_all().await {
+                    tracing::warn!(error = %refusal.message, "sweeping expired rows");
+                }
+            }
+        });
     }
 
     /// Runs `work` on `account`'s database, created on first use, with expired rows gone.
@@ -226,4 +265,40 @@ pub fn database_full() -> ApiError {
         "storage is full: a payer's database holds at most {} MiB",
         MAX_DATABASE_BYTES / (1024 * 1024)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sweep_empties_expired_rows_of_payers_who_do_not_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = PayerStores::new(dir.path().to_owned()).unwrap();
+        let account = Account::of_payer("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM").unwrap();
+        stores
+            .with(&account, |db| {
+                db.connection()
+                    .execute(
+                        "INSERT INTO x402_kv (key, value, created_at, updated_at, expires_at)
+                         VALUES ('gone', 'v', 0, 0, 1), ('kept', 'v', 0, 0, NULL)",
+                        [],
+                    )
+                    .map_err(storage_error)
+            })
+            .await
+            .unwrap();
+        let keys = || {
+            let path = dir.path().join(format!("{}.sqlite", account.as_str()));
+            let connection = Connection::open(path).unwrap();
+            connection
+                .query_row("SELECT group_concat(key) FROM x402_kv", [], |row| {
+                    row.get::<_, String>(0)
+                })
+                .unwrap()
+        };
+        assert_eq!(keys(), "gone,kept");
+        assert_eq!(stores.sweep_all().await.unwrap(), 1);
+        assert_eq!(keys(), "kept");
+    }
 }

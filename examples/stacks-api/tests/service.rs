@@ -1208,6 +1208,28 @@ async fn schemathesis_finds_every_answer_in_the_openapi_document() {
     let schemathesis = coinslot_testkit::tools::schemathesis().unwrap();
     let report = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("stacks-api-schemathesis");
     let _ = std::fs::remove_dir_all(&report);
+
+    // The document is valid OpenAPI 3.1 (unique operation ids, every parameter where it is).
+    let document = reqwest::get(setup.url("/openapi.json"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    std::fs::create_dir_all(&report).unwrap();
+    let saved = report.join("openapi.json");
+    std::fs::write(&saved, &document).unwrap();
+    let validated = schemathesis
+        .command(schemathesis.packages.join("bin/openapi-spec-validator"))
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&validated.stdout);
+    assert!(
+        validated.status.success() && said.contains(": OK"),
+        "{said}"
+    );
+
     let mut command = schemathesis.command(schemathesis.packages.join("bin/st"));
     command
         .args(["run", &setup.url("/openapi.json")])

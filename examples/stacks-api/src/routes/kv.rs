@@ -175,6 +175,7 @@ pub async fn delete(
 
 /// Which keys to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KvList {
     /// Only keys that start with this (taken literally: `%` and `_` are not wildcards).
     pub prefix: Option<String>,

@@ -290,6 +290,7 @@ pub async fn delete(
 
 /// A page of memories.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// At most this many (1 to 1000, default 100).
     #[param(minimum = 1, maximum = 1000)]

@@ -41,6 +41,7 @@ pub struct Push {
 
 /// A queue and how many items to take.
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Take {
     /// The queue.
     #[schema(min_length = 1, max_length = 128)]
@@ -55,6 +56,7 @@ pub struct Take {
 
 /// A queue.
 #[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Named {
     /// The queue.
     #[schema(min_length = 1, max_length = 128)]

@@ -28,6 +28,7 @@ const TESTNET_P2SH: u8 = 21;
 
 /// The network to re-version an address for.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetNetwork {
     /// `mainnet` or `testnet` (the default).
